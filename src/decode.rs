@@ -1,0 +1,1 @@
+//! Turns frames into IKE, ESP and ICMP events.

@@ -1,0 +1,19 @@
+//! ikediag: tells a network engineer why an IPsec VPN does not connect, from
+//! a packet capture.
+//!
+//! Data flows one way (see `../shared/STYLE.md`):
+//!
+//! ```text
+//! capture -> wire / defrag (link, IP, reassembly) -> decode (IKE/ESP/ICMP events)
+//!         -> session -> diag -> report -> cli
+//! ```
+//!
+//! The modules re-exported here are the public API used by the binary, the
+//! fuzz targets and the benchmarks; everything else is crate-private.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod decode;
+pub mod defrag;
+pub mod ike;
+pub mod wire;
