@@ -213,6 +213,7 @@ pub struct Reassembled {
     pub duplicate_frames: Vec<u64>,
     /// The frame that completed it: Wireshark shows the message there.
     pub completing_frame: u64,
+    /// Earliest and latest capture time of its fragments.
     pub first_ts_ns: i64,
     pub last_ts_ns: i64,
     pub duplicates: u32,
@@ -246,6 +247,7 @@ pub struct IncompleteSet {
     /// (source port, destination port) when the protocol is UDP (17) and
     /// the first fragment carries at least 4 bytes.
     pub first_udp_ports: Option<(u16, u16)>,
+    /// Earliest and latest capture time of its fragments.
     pub first_ts_ns: i64,
     pub last_ts_ns: i64,
     pub duplicates: u32,
@@ -435,22 +437,15 @@ impl FragSet {
         if covered == 0 {
             return Verdict::Accept { overlap: false };
         }
-        let same_bounds = self
+        // Same boundaries as an accepted fragment, fully held, and the same
+        // bytes: either the held bytes match, or its digest matches (the
+        // held bytes came partly from an earlier overlapping fragment).
+        let full = covered == u64::from(end.saturating_sub(start));
+        let copy_of_accepted = self
             .signatures
             .iter()
-            .any(|s| s.start == start && s.end == end);
-        let full = covered == u64::from(end.saturating_sub(start));
-        if full && same_bytes && same_bounds {
-            return Verdict::Duplicate;
-        }
-        // Exact copy of an accepted fragment whose held bytes came partly
-        // from an earlier overlapping fragment: still a duplicate.
-        if full
-            && self
-                .signatures
-                .iter()
-                .any(|s| s.start == start && s.end == end && s.digest == dig)
-        {
+            .any(|s| s.start == start && s.end == end && (same_bytes || s.digest == dig));
+        if full && copy_of_accepted {
             return Verdict::Duplicate;
         }
         Verdict::Accept { overlap: true }
