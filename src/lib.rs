@@ -16,4 +16,5 @@ pub mod capture;
 pub mod decode;
 pub mod defrag;
 pub mod ike;
+pub mod messages;
 pub mod wire;

@@ -1,0 +1,209 @@
+//! The `messages` listing: one record per IKE message (after IP
+//! reassembly), as a table or as JSON lines.
+//!
+//! Contract: [`MessageRecord`] is the serialization type of `ikediag
+//! messages --format json` (one object per line); its field names are a
+//! public interface and change only with a note in `docs/`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::decode::{DecodeAnomaly, IkeDatagram, Sink, Transport, Tunnel};
+
+/// An RFC 7383 fragment position (or IKEv1 Cisco fragment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FragmentPos {
+    pub number: u16,
+    pub total: u16,
+}
+
+/// One IKE message as listed by `ikediag messages`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRecord {
+    /// Frame where the message became complete (Wireshark's frame).
+    pub frame: u64,
+    /// Every frame it came from.
+    pub frames: Vec<u64>,
+    /// Capture time, seconds since the Unix epoch.
+    pub time: f64,
+    pub src: String,
+    pub dst: String,
+    pub sport: u16,
+    pub dport: u16,
+    pub transport: Transport,
+    /// IKE major version (null when the header could not be read).
+    pub version: Option<u8>,
+    pub exchange_type: Option<u8>,
+    pub exchange: Option<String>,
+    /// IKEv2 Initiator flag; null for IKEv1.
+    pub initiator: Option<bool>,
+    /// IKEv2 Response flag; null for IKEv1.
+    pub response: Option<bool>,
+    pub message_id: Option<u32>,
+    pub ispi: Option<String>,
+    pub rspi: Option<String>,
+    pub payloads: Vec<&'static str>,
+    pub notify_types: Vec<u16>,
+    pub notify: Vec<String>,
+    /// Length from the IKE header.
+    pub length: Option<u32>,
+    /// Bytes of the message as captured.
+    pub captured_length: usize,
+    /// Number of IP fragments it was reassembled from (0: not fragmented).
+    pub ip_fragments: usize,
+    pub ike_fragment: Option<FragmentPos>,
+    /// IKEv1 encryption flag (the body is opaque).
+    pub encrypted: bool,
+    pub anomalies: Vec<String>,
+    pub truncated: bool,
+    pub tunnel: Option<Tunnel>,
+}
+
+fn hex8(b: &[u8; 8]) -> String {
+    let mut s = String::with_capacity(16);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+impl MessageRecord {
+    pub fn from_datagram(d: &IkeDatagram<'_>) -> Self {
+        let seen = &d.seen;
+        let mut r = MessageRecord {
+            frame: seen.frame,
+            frames: seen.frames.to_vec(),
+            time: seen.ts_ns as f64 / 1e9,
+            src: seen.src.to_string(),
+            dst: seen.dst.to_string(),
+            sport: d.src_port,
+            dport: d.dst_port,
+            transport: d.transport,
+            version: None,
+            exchange_type: None,
+            exchange: None,
+            initiator: None,
+            response: None,
+            message_id: None,
+            ispi: None,
+            rspi: None,
+            payloads: Vec::new(),
+            notify_types: Vec::new(),
+            notify: Vec::new(),
+            length: None,
+            captured_length: d.raw.len(),
+            ip_fragments: if seen.frames.len() > 1 { seen.frames.len() } else { 0 },
+            ike_fragment: None,
+            encrypted: false,
+            anomalies: Vec::new(),
+            truncated: seen.truncated,
+            tunnel: seen.tunnel,
+        };
+        match &d.message {
+            Ok(m) => {
+                let h = &m.header;
+                let v = m.version();
+                r.version = Some(v);
+                r.exchange_type = Some(h.exchange_type);
+                r.exchange = m.exchange_name().map(str::to_string);
+                if v == 2 {
+                    r.initiator = Some(h.is_initiator());
+                    r.response = Some(h.is_response());
+                } else {
+                    r.encrypted = h.is_encrypted_v1();
+                }
+                r.message_id = Some(h.message_id);
+                r.ispi = Some(hex8(&h.ispi));
+                r.rspi = Some(hex8(&h.rspi));
+                r.payloads = m.payload_names();
+                r.notify_types = m.notify_types();
+                r.notify = m.notify_names().into_iter().map(|c| c.into_owned()).collect();
+                r.length = Some(h.length);
+                r.ike_fragment = m.fragment().map(|(number, total)| FragmentPos { number, total });
+                r.anomalies = m.anomalies.iter().map(|a| a.code().to_string()).collect();
+            }
+            Err(e) => r.anomalies.push(e.code().to_string()),
+        }
+        r
+    }
+}
+
+/// Collects the records of one capture, plus decode anomalies.
+#[derive(Debug, Default)]
+pub struct MessageCollector {
+    pub records: Vec<MessageRecord>,
+    pub anomalies: Vec<(u64, DecodeAnomaly)>,
+}
+
+impl Sink for MessageCollector {
+    fn ike(&mut self, m: &IkeDatagram<'_>) {
+        self.records.push(MessageRecord::from_datagram(m));
+    }
+    fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
+        // Keep a bounded sample: a hostile capture can hold millions.
+        if self.anomalies.len() < 1000 {
+            self.anomalies.push((frame, a));
+        }
+    }
+}
+
+/// Writes records as JSON lines.
+pub fn write_json_lines<W: Write>(out: &mut W, records: &[MessageRecord]) -> io::Result<()> {
+    for r in records {
+        serde_json::to_writer(&mut *out, r)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Renders records as a table.
+pub fn render_table(records: &[MessageRecord], first_ts: Option<f64>) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header([
+        "frame", "time", "src", "dst", "exchange", "dir", "msg id", "SPIi", "SPIr", "len", "payloads",
+        "notify",
+    ]);
+    let t0 = first_ts.or_else(|| records.first().map(|r| r.time)).unwrap_or(0.0);
+    for r in records {
+        let frame = if r.frames.len() > 1 {
+            format!("{} ({} frags)", r.frame, r.frames.len())
+        } else {
+            r.frame.to_string()
+        };
+        let dir = match (r.version, r.initiator, r.response) {
+            (Some(2), Some(i), Some(resp)) => format!(
+                "{} {}",
+                if resp { "resp" } else { "req" },
+                if i { "(I)" } else { "(R)" }
+            ),
+            (Some(1), ..) if r.encrypted => "enc".to_string(),
+            _ => String::new(),
+        };
+        let exchange = match (&r.exchange, r.exchange_type) {
+            (Some(n), _) => n.clone(),
+            (None, Some(t)) => format!("type {t}"),
+            (None, None) => "?".into(),
+        };
+        let exchange = match &r.ike_fragment {
+            Some(f) => format!("{exchange} [{}/{}]", f.number, f.total),
+            None => exchange,
+        };
+        t.add_row([
+            frame,
+            format!("{:.6}", r.time - t0),
+            format!("{}:{}", r.src, r.sport),
+            format!("{}:{}", r.dst, r.dport),
+            exchange,
+            dir,
+            r.message_id.map(|m| m.to_string()).unwrap_or_default(),
+            r.ispi.clone().unwrap_or_default(),
+            r.rspi.clone().unwrap_or_default(),
+            r.length.map(|l| l.to_string()).unwrap_or_default(),
+            r.payloads.join(","),
+            r.notify.join(","),
+        ]);
+    }
+    t.to_string()
+}
