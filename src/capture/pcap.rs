@@ -179,7 +179,7 @@ impl PcapReader {
             MAGIC_MODIFIED => &[Variant::Ss991029, Variant::Ss990915],
             _ => &[Variant::Standard, Variant::Ss990417, Variant::Nokia],
         };
-        r.variant = r.guess_variant(buf, candidates)?;
+        r.variant = r.guess_variant(buf, candidates);
         r.hdr_len = r.variant.header_len();
         if r.variant != Variant::Standard && r.variant != Variant::Nsec {
             notes.push(format!(
@@ -193,29 +193,28 @@ impl PcapReader {
     /// Wireshark's `libpcap_try_variants`: score the first three records of
     /// each candidate layout (0 = no problem) and keep the first perfect one,
     /// else the least bad one.
-    fn guess_variant(&self, buf: &mut StreamBuf, candidates: &[Variant]) -> Result<Variant, Fail> {
+    fn guess_variant(&self, buf: &mut StreamBuf, candidates: &[Variant]) -> Variant {
         let Some(&first) = candidates.first() else {
-            return Ok(Variant::Standard);
+            return Variant::Standard;
         };
         if candidates.len() == 1 {
-            return Ok(first);
+            return first;
         }
         // Three records of at most 28 + 262144 bytes fit well within this.
         let want = 3 * (28 + MAX_SNAPLEN_STANDARD as usize);
-        let off = buf.offset();
-        buf.ensure(want).map_err(|e| Fail::Io(e, off))?;
+        buf.prefetch(want);
         let data = buf.avail();
         let mut best = (u32::MAX, first);
         for &v in candidates {
             let merit = self.try_variant(data, v);
             if merit == 0 {
-                return Ok(v);
+                return v;
             }
             if merit < best.0 {
                 best = (merit, v);
             }
         }
-        Ok(best.1)
+        best.1
     }
 
     fn try_variant(&self, data: &[u8], v: Variant) -> u32 {

@@ -214,7 +214,7 @@ impl PcapNgReader {
                     ),
                 ));
             }
-            if total % 4 != 0 {
+            if !total.is_multiple_of(4) {
                 self.odd_lengths += 1;
             }
             let total = total as usize;

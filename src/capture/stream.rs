@@ -25,6 +25,9 @@ pub(crate) struct StreamBuf {
     /// Stream offset of `buf[0]`.
     base: u64,
     eof: bool,
+    /// A read error met by [`StreamBuf::prefetch`], reported by the next
+    /// `ensure` that needs bytes beyond those read before it.
+    pending: Option<std::io::Error>,
 }
 
 impl StreamBuf {
@@ -36,6 +39,7 @@ impl StreamBuf {
             end: 0,
             base: 0,
             eof: false,
+            pending: None,
         }
     }
 
@@ -83,6 +87,15 @@ impl StreamBuf {
         self.fill(n)
     }
 
+    /// Best effort: buffers up to `n` bytes; a read error is kept for the
+    /// `ensure` call that actually needs the missing bytes.
+    pub(crate) fn prefetch(&mut self, n: usize) {
+        if let Err(e) = self.ensure(n) {
+            self.pending = Some(e);
+            self.eof = true;
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn fill(&mut self, n: usize) -> std::io::Result<bool> {
@@ -105,6 +118,11 @@ impl StreamBuf {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+        }
+        if self.end < n
+            && let Some(e) = self.pending.take()
+        {
+            return Err(e);
         }
         Ok(self.end >= n)
     }
