@@ -6,7 +6,8 @@
 //! (type 2) blocks as indices into the [`StreamBuf`], with the link type of
 //! their interface and the timestamp converted to nanoseconds using the
 //! interface's `if_tsresol` (powers of 10 or of 2; default 10^-6) and
-//! `if_tsoffset`. Frame numbers follow Wireshark: every packet block takes a
+//! `if_tsoffset`. Simple Packet Blocks carry no timestamp; their `ts_ns`
+//! is 0, as in Wireshark. Frame numbers follow Wireshark: every packet block takes a
 //! number, and so do the non-packet records Wireshark lists as frames
 //! (custom blocks 0x0BAD/0x40000BAD and systemd journal export blocks),
 //! which are numbered but not yielded. Other blocks are skipped by their
