@@ -112,7 +112,7 @@ pub fn v1_payload_short_name(payload_type: u8) -> Option<&'static str> {
 /// IKEv2 Notify message types (RFC 7296 §3.10.1, IANA "IKEv2 Notify Message
 /// Error Types" and "Status Types"). Spelling as IANA; identical to
 /// `tshark` 4.0 for every value `tshark` knows except 46, which `tshark` 4.0
-/// mislabels CHILD_SA_NOT_FOUND.
+/// mislabels CHILD_SA_NOT_FOUND, and 16429, which IANA renamed.
 pub fn v2_notify_name(notify_type: u16) -> Option<&'static str> {
     Some(match notify_type {
         1 => "UNSUPPORTED_CRITICAL_PAYLOAD",

@@ -502,7 +502,6 @@ fn payload_length_offsets(data: &[u8]) -> Vec<usize> {
         .unwrap()
         .payloads
         .iter()
-        .filter(|p| p.next_payload != 0 || p.offset > 0)
         .map(|p| p.offset + 2)
         .collect()
 }
