@@ -122,6 +122,7 @@ pub enum DecodeAnomaly {
     UdpTruncated,
     TunnelTooDeep,
     FragmentRejected,
+    FragmentTruncated,
 }
 
 impl DecodeAnomaly {
@@ -135,6 +136,7 @@ impl DecodeAnomaly {
             DecodeAnomaly::UdpTruncated => "udp-truncated",
             DecodeAnomaly::TunnelTooDeep => "tunnel-too-deep",
             DecodeAnomaly::FragmentRejected => "fragment-rejected",
+            DecodeAnomaly::FragmentTruncated => "fragment-truncated",
         }
     }
 }
@@ -244,9 +246,15 @@ impl Decoder {
         let net = match link::decode(f.linktype, f.data) {
             Ok(n) => n,
             Err(LinkError::NotIp) => return,
-            Err(LinkError::Truncated) => return self.anomaly(sink, f.number, DecodeAnomaly::LinkTruncated),
+            Err(LinkError::Truncated) => {
+                return self.anomaly(sink, f.number, DecodeAnomaly::LinkTruncated);
+            }
             Err(LinkError::UnsupportedLinkType(l)) => {
-                return self.anomaly(sink, f.number, DecodeAnomaly::UnsupportedLinkType { linktype: l });
+                return self.anomaly(
+                    sink,
+                    f.number,
+                    DecodeAnomaly::UnsupportedLinkType { linktype: l },
+                );
             }
         };
         let frames = [f.number];
@@ -269,8 +277,12 @@ impl Decoder {
     fn ip<S: Sink>(&mut self, kind: NetKind, data: &[u8], ctx: Ctx<'_>, sink: &mut S) {
         let p = match ip::parse(kind, data) {
             Ok(p) => p,
-            Err(ip::IpError::Truncated) => return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpTruncated),
-            Err(ip::IpError::Malformed) => return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpMalformed),
+            Err(ip::IpError::Truncated) => {
+                return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpTruncated);
+            }
+            Err(ip::IpError::Malformed) => {
+                return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpMalformed);
+            }
         };
         self.stats.ip_packets += 1;
         if p.has_ah {
@@ -282,6 +294,16 @@ impl Decoder {
         };
         if let Some(fi) = p.fragment {
             self.stats.ip_fragments += 1;
+            if p.truncated {
+                // Like Wireshark: a fragment whose bytes were not all captured
+                // is not reassembled; a first fragment is decoded as far as
+                // it goes, later ones are only counted.
+                self.anomaly(sink, ctx.frame, DecodeAnomaly::FragmentTruncated);
+                if fi.offset == 0 {
+                    self.transport(&p, ctx, sink);
+                }
+                return;
+            }
             let frag = Fragment {
                 key: FragKey {
                     src: p.src,
@@ -298,7 +320,9 @@ impl Decoder {
             };
             match self.defrag.push(frag) {
                 Pushed::Held | Pushed::Duplicate { .. } => {}
-                Pushed::Rejected(_) => self.anomaly(sink, ctx.frame, DecodeAnomaly::FragmentRejected),
+                Pushed::Rejected(_) => {
+                    self.anomaly(sink, ctx.frame, DecodeAnomaly::FragmentRejected)
+                }
                 Pushed::Complete(r) => {
                     self.stats.reassembled += 1;
                     let whole = IpPacket {
@@ -367,7 +391,11 @@ impl Decoder {
                     return self.anomaly(sink, ctx.frame, DecodeAnomaly::TunnelTooDeep);
                 }
                 self.stats.tunnelled_packets += 1;
-                let inner = if p.protocol == 4 { NetKind::Ipv4 } else { NetKind::Ipv6 };
+                let inner = if p.protocol == 4 {
+                    NetKind::Ipv4
+                } else {
+                    NetKind::Ipv6
+                };
                 let kind = match (p.version, p.protocol) {
                     (6, 4) => "ipv4-in-ipv6",
                     (4, 41) => "ipv6-in-ipv4",
@@ -403,7 +431,11 @@ impl Decoder {
                 seen,
                 h.src_port,
                 h.dst_port,
-                if natt { Transport::UdpNatt } else { Transport::Udp },
+                if natt {
+                    Transport::UdpNatt
+                } else {
+                    Transport::Udp
+                },
                 data,
                 sink,
             ),
@@ -462,10 +494,10 @@ impl Decoder {
                 mss: t.mss,
             });
         }
-        if self.role(t.src_port, t.dst_port) == Some(PortRole::Natt) {
-            if let Some(data) = tcp::ike_in_segment(t.payload) {
-                self.ike(seen, t.src_port, t.dst_port, Transport::Tcp, data, sink);
-            }
+        if self.role(t.src_port, t.dst_port) == Some(PortRole::Natt)
+            && let Some(data) = tcp::ike_in_segment(t.payload)
+        {
+            self.ike(seen, t.src_port, t.dst_port, Transport::Tcp, data, sink);
         }
     }
 

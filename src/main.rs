@@ -88,7 +88,10 @@ fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitC
                         sink.records.len(),
                         stats.frames,
                         if stats.incomplete_fragment_sets > 0 {
-                            format!(", {} incomplete IP fragment sets", stats.incomplete_fragment_sets)
+                            format!(
+                                ", {} incomplete IP fragment sets",
+                                stats.incomplete_fragment_sets
+                            )
                         } else {
                             String::new()
                         }
@@ -112,5 +115,9 @@ fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitC
         }
     }
     let _ = io::stderr().is_terminal();
-    if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

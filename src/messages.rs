@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::decode::{DecodeAnomaly, IkeDatagram, Sink, Transport, Tunnel};
+use crate::ike;
 
 /// An RFC 7383 fragment position (or IKEv1 Cisco fragment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,7 +94,11 @@ impl MessageRecord {
             notify: Vec::new(),
             length: None,
             captured_length: d.raw.len(),
-            ip_fragments: if seen.frames.len() > 1 { seen.frames.len() } else { 0 },
+            ip_fragments: if seen.frames.len() > 1 {
+                seen.frames.len()
+            } else {
+                0
+            },
             ike_fragment: None,
             encrypted: false,
             anomalies: Vec::new(),
@@ -118,12 +123,20 @@ impl MessageRecord {
                 r.rspi = Some(hex8(&h.rspi));
                 r.payloads = m.payload_names();
                 r.notify_types = m.notify_types();
-                r.notify = m.notify_names().into_iter().map(|c| c.into_owned()).collect();
+                r.notify = m
+                    .notify_names()
+                    .into_iter()
+                    .map(|c| c.into_owned())
+                    .collect();
                 r.length = Some(h.length);
-                r.ike_fragment = m.fragment().map(|(number, total)| FragmentPos { number, total });
+                r.ike_fragment = m
+                    .fragment()
+                    .map(|(number, total)| FragmentPos { number, total });
                 r.anomalies = m.anomalies.iter().map(|a| a.code().to_string()).collect();
             }
-            Err(e) => r.anomalies.push(e.code().to_string()),
+            Err(ike::IkeError::TooShort { .. }) => {
+                r.anomalies.push("message-too-short".to_string())
+            }
         }
         r
     }
@@ -160,12 +173,14 @@ pub fn write_json_lines<W: Write>(out: &mut W, records: &[MessageRecord]) -> io:
 /// Renders records as a table.
 pub fn render_table(records: &[MessageRecord], first_ts: Option<f64>) -> String {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
     t.set_header([
-        "frame", "time", "src", "dst", "exchange", "dir", "msg id", "SPIi", "SPIr", "len", "payloads",
-        "notify",
+        "frame", "time", "src", "dst", "exchange", "dir", "msg id", "SPIi", "SPIr", "len",
+        "payloads", "notify",
     ]);
-    let t0 = first_ts.or_else(|| records.first().map(|r| r.time)).unwrap_or(0.0);
+    let t0 = first_ts
+        .or_else(|| records.first().map(|r| r.time))
+        .unwrap_or(0.0);
     for r in records {
         let frame = if r.frames.len() > 1 {
             format!("{} ({} frags)", r.frame, r.frames.len())

@@ -16,7 +16,10 @@ pub fn corpus() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("SKIPPED: {} not found; corpus-wide test not run", p.display());
+        eprintln!(
+            "SKIPPED: {} not found; corpus-wide test not run",
+            p.display()
+        );
         None
     }
 }
