@@ -20,7 +20,7 @@ if [ ! -f "$cap.truth.json" ]; then
 fi
 cargo build --release --quiet
 bin=target/release/ikediag
-bytes=$(stat -c %s "$cap")
+bytes=$(stat -L -c %s "$cap")
 want=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ike_messages'])" "$cap.truth.json")
 
 cat "$cap" > /dev/null # warm the page cache
