@@ -977,6 +977,19 @@ fn walk_chain<'a>(message: &'a [u8], version: u8, first: u8, msg: &mut IkeMessag
                 available,
             });
             let body = message.get(body_start..).unwrap_or(&[]);
+            // A capture cut by its snaplen still shows the fixed fields of
+            // SK / SKF (RFC 7383 fragment number and total), which say which
+            // fragments were sent; other payloads stay raw.
+            let detail = if version == 2 && matches!(payload_type, 46 | 53) {
+                let ctx = Ctx {
+                    offset,
+                    payload_type,
+                    next_payload: np,
+                };
+                v2::decode(ctx, body, &mut msg.anomalies)
+            } else {
+                PayloadDetail::Raw
+            };
             msg.payloads.push(Payload {
                 payload_type,
                 name: name.unwrap_or("unknown"),
@@ -984,7 +997,7 @@ fn walk_chain<'a>(message: &'a [u8], version: u8, first: u8, msg: &mut IkeMessag
                 is_critical,
                 offset,
                 body,
-                detail: PayloadDetail::Raw,
+                detail,
             });
             return;
         }
