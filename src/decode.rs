@@ -57,6 +57,8 @@ pub struct Seen<'a> {
     pub tunnel: Option<Tunnel>,
     /// The snaplen cut the packet (or one of its fragments).
     pub truncated: bool,
+    /// IPv4 TTL or IPv6 hop limit (of the first fragment).
+    pub ttl: u8,
 }
 
 /// One IKE message.
@@ -356,6 +358,7 @@ impl Decoder {
             dont_fragment: p.dont_fragment,
             tunnel: ctx.tunnel,
             truncated: ctx.truncated,
+            ttl: p.ttl,
         }
     }
 

@@ -15,6 +15,10 @@
 pub mod capture;
 pub mod decode;
 pub mod defrag;
+pub mod diag;
 pub mod ike;
 pub mod messages;
+pub mod mtu;
+pub mod report;
+pub mod session;
 pub mod wire;

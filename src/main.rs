@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use ikediag::capture::CaptureReader;
 use ikediag::decode::{DecodeConfig, decode_capture};
+use ikediag::diag::{self, RuleSelection};
 use ikediag::messages::{MessageCollector, render_table, write_json_lines};
+use ikediag::report;
 
 /// Tells you why an IPsec VPN does not connect, from a packet capture.
 #[derive(Parser, Debug)]
@@ -21,6 +23,37 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Diagnose why the VPN in a capture does (not) connect.
+    ///
+    /// Prints a verdict, findings with Wireshark frame numbers and display
+    /// filters, each IKE SA's exchanges, and the fixes. Exit status: 0 no
+    /// Error finding, 1 at least one Error finding, 2 the tool failed (for
+    /// example the capture could not be read to the end).
+    Analyze {
+        /// Capture files (pcap or pcapng, optionally gzip or zstd compressed); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+        format: AnalyzeFormat,
+        /// Only these rules (codes or names, comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        select: Vec<String>,
+        /// Skip these rules (codes or names, comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Extra UDP/TCP ports that carry IKE with the non-ESP marker (like 4500).
+        #[arg(long = "port", value_name = "PORT")]
+        ports: Vec<u16>,
+        /// Width of the text tables (default: the terminal's, or 120).
+        #[arg(long)]
+        width: Option<u16>,
+    },
+    /// List the diagnosis rules, or print one rule's documentation.
+    Rules {
+        /// A rule code (NET006) or name (mtu-blackhole).
+        rule: Option<String>,
+    },
     /// List every IKE message (after IP reassembly), one row per message.
     ///
     /// Frame numbers are Wireshark's: a message that was IP-fragmented is
@@ -39,6 +72,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum AnalyzeFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum MessagesFormat {
     Table,
     Json,
@@ -47,6 +86,21 @@ enum MessagesFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Analyze {
+            files,
+            format,
+            select,
+            ignore,
+            ports,
+            width,
+        } => analyze(
+            &files,
+            format,
+            RuleSelection { select, ignore },
+            ports,
+            width,
+        ),
+        Command::Rules { rule } => rules(rule.as_deref()),
         Command::Messages {
             files,
             format,
@@ -119,5 +173,106 @@ fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitC
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &u16| *w >= 60)
+        .unwrap_or(120)
+}
+
+fn analyze(
+    files: &[PathBuf],
+    format: AnalyzeFormat,
+    sel: RuleSelection,
+    ports: Vec<u16>,
+    width: Option<u16>,
+) -> ExitCode {
+    let unknown = sel.unknown();
+    if !unknown.is_empty() {
+        eprintln!(
+            "ikediag: unknown rule(s): {} (see `ikediag rules`)",
+            unknown.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut tool_failed = false;
+    let mut any_error = false;
+    let width = width.unwrap_or_else(terminal_width);
+    for path in files {
+        let mut reader = match CaptureReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("ikediag: {e}");
+                tool_failed = true;
+                continue;
+            }
+        };
+        let config = DecodeConfig {
+            extra_ports: ports.clone(),
+            ..DecodeConfig::default()
+        };
+        let analysis = ikediag::session::analyze_reader(&mut reader, config);
+        if let Some(e) = &analysis.read_error {
+            eprintln!(
+                "ikediag: {e} (the {} frames before it were analysed)",
+                analysis.stats.frames
+            );
+            tool_failed = true;
+        }
+        let rep = report::build(&path.display().to_string(), &analysis, &sel);
+        any_error |= rep.has_error();
+        let res = match format {
+            AnalyzeFormat::Json => serde_json::to_writer_pretty(&mut out, &rep)
+                .map_err(io::Error::other)
+                .and_then(|_| writeln!(out)),
+            AnalyzeFormat::Text => write!(out, "{}", report::text::render(&rep, width)),
+        };
+        if let Err(e) = res.and_then(|_| out.flush()) {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("ikediag: writing output: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if tool_failed {
+        ExitCode::from(2)
+    } else if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn rules(name: Option<&str>) -> ExitCode {
+    match name {
+        None => {
+            for r in diag::rules::ALL {
+                println!(
+                    "{:<7} {:<28} {:<8} {}",
+                    r.code,
+                    r.name,
+                    r.severity.as_str(),
+                    r.summary
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Some(n) => match diag::find_rule(n) {
+            Some(r) => {
+                print!("{}", diag::rule_markdown(r));
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("ikediag: no rule {n:?} (see `ikediag rules`)");
+                ExitCode::from(2)
+            }
+        },
     }
 }

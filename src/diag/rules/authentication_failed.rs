@@ -1,0 +1,208 @@
+//! IKE005 `authentication-failed`: AUTHENTICATION_FAILED in clear, or
+//! inferred from the shape of an encrypted IKE_AUTH.
+
+use super::{esp_between, exch, is_lone_error, later_success, notify, notify_seen};
+use crate::diag::{Confidence, Draft, Emitter, FixStep, Rule, RuleDoc, Severity, bytes};
+use crate::session::{Analysis, IkeSa};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE005",
+    name: "authentication-failed",
+    severity: Severity::Error,
+    summary: "Authentication failed (pre-shared key, certificate or EAP)",
+    doc: RuleDoc {
+        detects: "AUTHENTICATION_FAILED seen in clear (IKEv1, or an unencrypted IKEv2 notify); or, \
+                  while encrypted, inferred: an IKE_AUTH response too small to carry anything but \
+                  one notify (no IDr, AUTH, SA or TS); an initiator that tears the SA down within \
+                  milliseconds of a certificate-bearing IKE_AUTH response; an IKEv1 Main Mode \
+                  message 5 answered by Informationals instead of message 6. Inferred findings say \
+                  so and how sure they are; keys (see `--keys`) make them certain.",
+        why_it_fails: "One peer could not verify the other's AUTH payload, so no IKE SA is \
+                       established.",
+        evidence: "The IKE_AUTH (or Main/Aggressive Mode) messages, their sizes and what followed.",
+        likely_causes: "Different pre-shared keys; an identity (IDi/IDr) the peer does not expect; a \
+                        certificate from a CA the peer does not trust, expired, or without the \
+                        server's name in subjectAltName; wrong EAP credentials.",
+        how_to_fix: "Compare the PSK and the identities on both sides (strongSwan `swanctl \
+                     --list-conns`, the peer's log says which check failed); for certificates, \
+                     install the CA on the verifying side and check names and dates.",
+    },
+    check,
+};
+
+fn fixes() -> Vec<FixStep> {
+    vec![
+        FixStep {
+            platform: "strongSwan".into(),
+            commands: vec![
+                "swanctl --list-conns   # compare local/remote auth, id and the secrets on both peers".into(),
+                "journalctl -u strongswan | grep -iE 'auth|constraint|trust'   # the responder says which check failed".into(),
+            ],
+        },
+        FixStep {
+            platform: "Windows client".into(),
+            commands: vec![
+                "Get-VpnConnection -Name \"<VPN>\" | fl AuthenticationMethod, ServerAddress".into(),
+                "certlm.msc: the server's root CA must be in Trusted Root Certification Authorities, and the server name in its SAN".into(),
+            ],
+        },
+    ]
+}
+
+fn phase1_name(sa: &IkeSa) -> String {
+    if sa.version == 2 {
+        return "IKE_AUTH".into();
+    }
+    sa.exchanges
+        .iter()
+        .find(|x| matches!(x.exchange_type, exch::V1_MAIN | exch::V1_AGGRESSIVE))
+        .map(|x| x.name.clone())
+        .unwrap_or_else(|| "MAIN_MODE".into())
+}
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let sev = if later_success(a, sa) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        // 1. In clear.
+        let clear = notify_seen(sa, notify::AUTHENTICATION_FAILED);
+        if let Some(n) = clear.first() {
+            e.emit(
+                Draft::new(
+                    sev,
+                    format!(
+                        "{} reported AUTHENTICATION_FAILED to {} (frame {}): it could not verify the peer's authentication \
+                         (pre-shared key, certificate or identity)",
+                        n.src.addr, n.dst.addr, n.frame
+                    ),
+                    clear.iter().map(|m| m.frame).collect(),
+                )
+                .sa(sa)
+                .exchange(phase1_name(sa))
+                .notify("AUTHENTICATION_FAILED")
+                .fix(fixes()),
+            );
+            continue;
+        }
+        if sa.version == 2 {
+            let Some(auth) = sa.exchange(exch::IKE_AUTH) else {
+                continue;
+            };
+            let Some(resp) = auth.first_response() else {
+                continue;
+            };
+            let Some(req) = auth.first_request() else {
+                continue;
+            };
+            // 2. A response that can only hold one notify.
+            if is_lone_error(resp) {
+                e.emit(
+                    Draft::new(
+                        sev,
+                        format!(
+                            "The IKE_AUTH response from {} (frame {}) is only {} bytes: too small to carry IDr, AUTH and the \
+                             CHILD SA, just one encrypted error notify, which at this point is AUTHENTICATION_FAILED in practice \
+                             (inferred from the size; keys would make it certain)",
+                            resp.src.addr,
+                            resp.frame,
+                            bytes(u64::from(resp.length))
+                        ),
+                        vec![req.frame, resp.frame],
+                    )
+                    .sa(sa)
+                    .exchange("IKE_AUTH")
+                    .confidence(Confidence::Likely)
+                    .fix(fixes()),
+                );
+                continue;
+            }
+            // 3. The initiator tears down right after the responder authenticated itself.
+            let last_resp = auth
+                .responses()
+                .map(|m| m.ts_ns)
+                .max()
+                .unwrap_or(resp.ts_ns);
+            let teardown = sa.exchanges_of(exch::INFORMATIONAL).find_map(|x| {
+                x.first_request().filter(|r| {
+                    r.from_initiator && r.ts_ns >= last_resp && r.ts_ns - last_resp < 50_000_000
+                })
+            });
+            let resp_size: u32 = auth
+                .responses()
+                .filter(|m| !m.retransmission)
+                .map(|m| m.length)
+                .sum();
+            if let Some(t) = teardown
+                && esp_between(a, sa, resp.ts_ns).is_empty()
+                && (resp_size >= 1000 || auth.responses().any(|m| m.ike_fragment.is_some()))
+            {
+                e.emit(
+                    Draft::new(
+                        sev,
+                        format!(
+                            "{} answered IKE_AUTH with its certificate ({} bytes), and {} closed the SA {} later (frame {}) \
+                             without sending any ESP: the initiator rejected the responder's authentication, most often a \
+                             certificate it does not trust (inferred from timing and sizes; keys would make it certain)",
+                            resp.src.addr,
+                            bytes(u64::from(resp_size)),
+                            t.src.addr,
+                            crate::diag::secs(t.ts_ns - last_resp),
+                            t.frame
+                        ),
+                        vec![req.frame, resp.frame, t.frame],
+                    )
+                    .sa(sa)
+                    .exchange("IKE_AUTH")
+                    .confidence(Confidence::Possible)
+                    .fix(fixes()),
+                );
+            }
+        } else {
+            // 4. IKEv1 Main Mode 5 answered by Informationals instead of message 6.
+            let Some(mm) = sa.exchange(exch::V1_MAIN) else {
+                continue;
+            };
+            let distinct: Vec<_> = mm.messages.iter().filter(|m| !m.retransmission).collect();
+            if distinct.len() != 5 {
+                continue;
+            }
+            let mm5 = distinct[4];
+            let infos: Vec<_> = sa
+                .exchanges_of(exch::V1_INFORMATIONAL)
+                .flat_map(|x| &x.messages)
+                .filter(|m| !m.from_initiator && m.ts_ns >= mm5.ts_ns)
+                .collect();
+            if infos.is_empty() {
+                continue;
+            }
+            let mut frames: Vec<u64> = mm
+                .messages
+                .iter()
+                .filter(|m| m.digest == mm5.digest)
+                .map(|m| m.frame)
+                .collect();
+            frames.extend(infos.iter().map(|m| m.frame));
+            e.emit(
+                Draft::new(
+                    sev,
+                    format!(
+                        "Main Mode message 5 (the encrypted identity and hash, frame {}) was answered {} time(s) by an encrypted \
+                         Informational from {} instead of message 6: the responder could not decrypt or verify it, which in \
+                         practice means the pre-shared keys differ (inferred; keys would make it certain)",
+                        mm5.frame,
+                        infos.len(),
+                        sa.responder.addr
+                    ),
+                    frames,
+                )
+                .sa(sa)
+                .exchange("MAIN_MODE")
+                .confidence(Confidence::Likely)
+                .fix(fixes()),
+            );
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! IKE006 `child-sa-failed`: the IKE SA came up but no CHILD SA.
+
+use super::{authenticated, esp_between, exch, is_lone_error, notify, notify_seen};
+use crate::diag::{Confidence, Draft, Emitter, FixStep, Rule, RuleDoc, Severity, bytes};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE006",
+    name: "child-sa-failed",
+    severity: Severity::Error,
+    summary: "The IKE SA came up but the CHILD SA (Quick Mode) was refused",
+    doc: RuleDoc {
+        detects: "TS_UNACCEPTABLE or NO_PROPOSAL_CHOSEN for the CHILD SA in clear; or, while \
+                  encrypted, inferred: an IKE_AUTH response big enough for IDr and AUTH but too \
+                  small for the SA and traffic selector payloads, followed by a teardown and no \
+                  ESP; an IKEv1 Quick Mode message 1 answered by an Informational instead of \
+                  Quick Mode message 2.",
+        why_it_fails: "Authentication worked, but the peers do not agree on what to tunnel (traffic \
+                       selectors) or how (ESP proposals, PFS group), so no ESP SA exists.",
+        evidence: "The IKE_AUTH or Quick Mode messages, their sizes and what followed.",
+        likely_causes: "Traffic selectors (subnets, protocols, ports) that do not match the peer's \
+                        policy (TS_UNACCEPTABLE); ESP proposals with no overlap, or PFS enabled on \
+                        one side only (NO_PROPOSAL_CHOSEN); a full address pool \
+                        (INTERNAL_ADDRESS_FAILURE).",
+        how_to_fix: "Make local_ts/remote_ts (leftsubnet/rightsubnet) mirror each other, and make \
+                     esp_proposals overlap, including the PFS group (or none on both sides).",
+    },
+    check,
+};
+
+fn fix() -> Vec<FixStep> {
+    vec![
+        FixStep {
+            platform: "strongSwan (swanctl.conf)".into(),
+            commands: vec![
+                "connections.<name>.children.<child>.local_ts = <this side's subnet>   # must equal the peer's remote_ts".into(),
+                "connections.<name>.children.<child>.remote_ts = <peer's subnet>       # must equal the peer's local_ts".into(),
+                "connections.<name>.children.<child>.esp_proposals = aes256-sha256-modp2048   # same PFS group on both sides, or none".into(),
+            ],
+        },
+        FixStep {
+            platform: "libreswan (ipsec.conf)".into(),
+            commands: vec!["leftsubnet= / rightsubnet= mirrored on both peers; phase2alg= and pfs= equal on both".into()],
+        },
+    ]
+}
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        for (t, name) in [(notify::TS_UNACCEPTABLE, "TS_UNACCEPTABLE")] {
+            if let Some(n) = notify_seen(sa, t).first() {
+                e.emit(
+                    Draft::new(
+                        Severity::Error,
+                        format!(
+                            "{} refused the CHILD SA with {name} (frame {})",
+                            n.src.addr, n.frame
+                        ),
+                        vec![n.frame],
+                    )
+                    .sa(sa)
+                    .exchange("IKE_AUTH")
+                    .notify(name)
+                    .fix(fix()),
+                );
+            }
+        }
+        if sa.version == 2 {
+            let Some(auth) = sa.exchange(exch::IKE_AUTH) else {
+                continue;
+            };
+            let (Some(req), Some(resp)) = (auth.first_request(), auth.first_response()) else {
+                continue;
+            };
+            if is_lone_error(resp)
+                || req.ip_fragments > 1
+                || auth.messages.iter().any(|m| m.ike_fragment.is_some())
+            {
+                continue;
+            }
+            // A CHILD SA needs an SA payload (~44 bytes with one proposal)
+            // and two traffic selector payloads (~24 each), mirrored from the
+            // request; a response that much smaller than the request lacks them.
+            // Only PSK-sized requests (< 800 bytes): a certificate in the
+            // request alone would make any response look short.
+            let short = resp.length + 120 < req.length && req.length < 800;
+            let no_esp = esp_between(a, sa, resp.ts_ns).is_empty();
+            let no_child = sa.exchanges_of(exch::CREATE_CHILD_SA).next().is_none();
+            if short && no_esp && no_child {
+                let teardown = sa
+                    .exchanges_of(exch::INFORMATIONAL)
+                    .filter_map(|x| x.first_request())
+                    .find(|r| r.ts_ns > resp.ts_ns);
+                let mut frames = vec![req.frame, resp.frame];
+                frames.extend(teardown.map(|t| t.frame));
+                e.emit(
+                    Draft::new(
+                        Severity::Error,
+                        format!(
+                            "IKE_AUTH was answered (frame {}) with {} bytes against a {}-byte request: room for the responder's \
+                             identity and AUTH but not for the CHILD SA's proposal and traffic selectors; no ESP followed{}. \
+                             The CHILD SA was refused: TS_UNACCEPTABLE (traffic selectors) or NO_PROPOSAL_CHOSEN (ESP \
+                             proposals / PFS) (inferred from sizes; keys would name the notify)",
+                            resp.frame,
+                            bytes(u64::from(resp.length)),
+                            bytes(u64::from(req.length)),
+                            teardown.map(|t| format!(" and {} closed the SA at frame {}", t.src.addr, t.frame)).unwrap_or_default()
+                        ),
+                        frames,
+                    )
+                    .sa(sa)
+                    .exchange("IKE_AUTH")
+                    .confidence(Confidence::Possible)
+                    .fix(fix()),
+                );
+            }
+        } else if authenticated(sa) {
+            for qm in sa.exchanges_of(exch::V1_QUICK) {
+                let Some(q1) = qm.first_request() else {
+                    continue;
+                };
+                if qm.first_response().is_some() {
+                    continue;
+                }
+                let info = sa
+                    .exchanges_of(exch::V1_INFORMATIONAL)
+                    .flat_map(|x| &x.messages)
+                    .find(|m| m.from_initiator != q1.from_initiator && m.ts_ns >= q1.ts_ns);
+                let Some(info) = info else { continue };
+                let clear = info.has_notify(notify::NO_PROPOSAL_CHOSEN);
+                e.emit(
+                    Draft::new(
+                        Severity::Error,
+                        format!(
+                            "Main Mode completed, but Quick Mode message 1 (frame {}) was answered by an {} Informational from {} \
+                             (frame {}) instead of Quick Mode message 2: the ESP proposals or the PFS setting do not match{}",
+                            q1.frame,
+                            if clear { "unencrypted" } else { "encrypted" },
+                            info.src.addr,
+                            info.frame,
+                            if clear { "" } else { " (inferred: the notify is encrypted; keys would name it)" }
+                        ),
+                        vec![q1.frame, info.frame],
+                    )
+                    .sa(sa)
+                    .exchange("QUICK_MODE")
+                    .confidence(if clear { Confidence::Certain } else { Confidence::Likely })
+                    .fix(fix()),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! IKE004 `cookie-challenge`: the responder demanded a COOKIE.
+
+use super::notify;
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE004",
+    name: "cookie-challenge",
+    severity: Severity::Info,
+    summary: "The responder answered with a COOKIE challenge (anti-DoS)",
+    doc: RuleDoc {
+        detects: "An IKE_SA_INIT response carrying only a COOKIE notify (RFC 7296 section 2.6), and \
+                  whether the initiator retried with the cookie.",
+        why_it_fails: "It does not when the initiator retries; an initiator that never echoes the \
+                       cookie cannot connect while the responder is under (real or perceived) load.",
+        evidence: "The challenge and the retry.",
+        likely_causes: "The responder has many half-open SAs (a DoS, or many clients at once), or its \
+                        cookie threshold is low (strongSwan charon.cookie_threshold).",
+        how_to_fix: "Nothing if the retry succeeds; otherwise update the initiator (cookies are \
+                     mandatory in IKEv2) or raise the responder's threshold.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        for m in sa.exchanges.iter().flat_map(|x| &x.messages) {
+            if !(m.is_response && m.has_notify(notify::COOKIE)) {
+                continue;
+            }
+            let retry = a.sas.iter().find(|s| s.retry_of == Some(sa.index));
+            let (sev, tail, mut frames) = match retry {
+                Some(r) => (
+                    Severity::Info,
+                    format!(
+                        "; the initiator retried with the cookie at frame {}",
+                        r.first_frame()
+                    ),
+                    vec![m.frame, r.first_frame()],
+                ),
+                None => (
+                    Severity::Error,
+                    "; the initiator never retried with the cookie".to_string(),
+                    vec![m.frame],
+                ),
+            };
+            if let Some(req) = sa
+                .exchange(super::exch::IKE_SA_INIT)
+                .and_then(|x| x.first_request())
+            {
+                frames.push(req.frame);
+            }
+            e.emit(
+                Draft::new(
+                    sev,
+                    format!("{} demanded a COOKIE (frame {}){tail}", m.src.addr, m.frame),
+                    frames,
+                )
+                .sa(sa)
+                .notify("COOKIE")
+                .exchange("IKE_SA_INIT"),
+            );
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! ESP001 `esp-one-way`: after the SA was established, ESP flows in one
+//! direction only.
+
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
+use crate::session::{Analysis, CaptureSide};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "ESP001",
+    name: "esp-one-way",
+    severity: Severity::Error,
+    summary: "The tunnel is up but ESP flows in one direction only",
+    doc: RuleDoc {
+        detects: "An IKE SA that completed authentication, followed by ESP packets from one peer to \
+                  the other and none coming back.",
+        why_it_fails: "Traffic enters the tunnel but no reply comes out: pings time out, TCP never \
+                       connects, although IKE says the tunnel is up.",
+        evidence: "The ESP flow (SPI, packet count, first and last frame) and the missing reverse flow.",
+        likely_causes: "ESP or UDP 4500 blocked in one direction; the remote side has no route back \
+                        into the tunnel or its traffic selectors do not cover the reply; a firewall \
+                        on the remote LAN drops the traffic; asymmetric routing outside the tunnel.",
+        how_to_fix: "On the remote peer: check `ip xfrm state` / `swanctl --list-sas` counters (are \
+                     packets decrypted?), the route back to the sender's subnet, and the firewall on \
+                     its LAN; allow ESP / UDP 4500 in both directions.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        if !super::authenticated(sa) {
+            continue;
+        }
+        let flows = super::esp_between(a, sa, sa.first_ts_ns);
+        let from_i: u64 = flows
+            .iter()
+            .filter(|f| f.src == sa.initiator.addr)
+            .map(|f| f.packets)
+            .sum();
+        let from_r: u64 = flows
+            .iter()
+            .filter(|f| f.src == sa.responder.addr)
+            .map(|f| f.packets)
+            .sum();
+        let (sender, receiver, n) = match (from_i, from_r) {
+            (n, 0) if n >= 3 => (sa.initiator.addr, sa.responder.addr, n),
+            (0, n) if n >= 3 => (sa.responder.addr, sa.initiator.addr, n),
+            _ => continue,
+        };
+        let f = flows.iter().find(|f| f.src == sender).copied();
+        let Some(f) = f else { continue };
+        let mut msg = format!(
+            "The tunnel came up, and {n} ESP packets went from {sender} to {receiver} (SPI 0x{:08x}, frames {} to {}), but not one came back",
+            f.spi, f.first_frame, f.last_frame
+        );
+        if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
+            msg.push_str(": the remote side does not answer through the tunnel");
+        }
+        e.emit(Draft::new(Severity::Error, msg, vec![f.first_frame, f.last_frame]).sa(sa));
+    }
+}

@@ -1,0 +1,179 @@
+//! Fix builders shared by rules: the commands per platform, with numbers
+//! computed from the capture through the overhead model in `crate::mtu`.
+
+use crate::diag::FixStep;
+use crate::mtu::{CipherSuite, Encapsulation, Mode, TunnelLimits};
+
+fn step(platform: &str, commands: &[String]) -> FixStep {
+    FixStep {
+        platform: platform.to_string(),
+        commands: commands.to_vec(),
+    }
+}
+
+/// IKEv2 fragmentation (RFC 7383) on both peers, with a fragment size that
+/// fits `path_mtu` (IP + UDP + non-ESP marker subtracted as strongSwan
+/// counts it: `fragment_size` is the IP packet size).
+pub(crate) fn ikev2_fragmentation(path_mtu: u32) -> Vec<FixStep> {
+    vec![
+        step(
+            "strongSwan (swanctl.conf)",
+            &[
+                "connections.<name>.fragmentation = yes".into(),
+                format!("charon.fragment_size = {path_mtu}   # in strongswan.conf; the largest IP packet IKE may send"),
+            ],
+        ),
+        step("strongSwan (ipsec.conf)", &["conn <name>\n    fragmentation=yes".into()]),
+        step("libreswan (ipsec.conf)", &["conn <name>\n    fragmentation=yes".into()]),
+        step(
+            "Windows (RRAS VPN server)",
+            &[
+                r"reg add HKLM\SYSTEM\CurrentControlSet\Services\RemoteAccess\Parameters\Ikev2 /v EnableServerFragmentation /t REG_DWORD /d 1 /f".into(),
+                "Restart-Service RemoteAccess   # Windows 10 1803+ clients support IKEv2 fragmentation".into(),
+            ],
+        ),
+    ]
+}
+
+/// Default suite assumed when the CHILD SA algorithms are not visible:
+/// AES-CBC-256 with HMAC-SHA2-256-128, among the largest common overheads.
+pub(crate) fn assumed_suite() -> CipherSuite {
+    CipherSuite::parse("aes256-sha256").unwrap_or(CipherSuite {
+        name: "aes256-sha256".into(),
+        encryption: "AES-CBC-256".into(),
+        integrity: "HMAC-SHA2-256-128".into(),
+        iv: 16,
+        block: 16,
+        icv: 16,
+    })
+}
+
+/// Tunnel limits for a path MTU with NAT-T or not, under the assumed suite.
+pub(crate) fn limits(path_mtu: u32, natt: bool, ipv6: bool) -> Option<TunnelLimits> {
+    Encapsulation {
+        mode: Mode::Tunnel,
+        natt,
+        outer_ipv6: ipv6,
+        tcp: false,
+        suite: assumed_suite(),
+    }
+    .limits(path_mtu)
+}
+
+/// Tunnel MTU and TCP MSS clamping commands for the usual platforms.
+pub(crate) fn mtu_mss(l: &TunnelLimits) -> Vec<FixStep> {
+    let mtu = l.tunnel_mtu;
+    let mss = l.tcp_mss_ipv4;
+    let mss6 = l.tcp_mss_ipv6;
+    vec![
+        step(
+            "Windows client",
+            &[
+                format!(
+                    "netsh interface ipv4 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
+                ),
+                format!(
+                    "netsh interface ipv6 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
+                ),
+            ],
+        ),
+        step(
+            "Linux (nftables), both directions",
+            &[
+                format!(
+                    "nft add rule inet filter forward tcp flags syn tcp option maxseg size set {mss}"
+                ),
+                "# IPv6 inner traffic: a separate rule with ip6 nexthdr tcp and the IPv6 MSS"
+                    .into(),
+                format!(
+                    "nft add rule inet filter forward meta nfproto ipv6 tcp flags syn tcp option maxseg size set {mss6}"
+                ),
+            ],
+        ),
+        step(
+            "Linux (iptables), both directions",
+            &[
+                format!(
+                    "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
+                ),
+                format!(
+                    "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
+                ),
+                format!("ip link set dev <xfrm or vti interface> mtu {mtu}"),
+            ],
+        ),
+        step(
+            "MikroTik RouterOS",
+            &[format!(
+                "/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn action=change-mss new-mss={mss} passthrough=yes"
+            )],
+        ),
+        step(
+            "Yamaha RTX",
+            &[
+                format!("ip tunnel mtu {mtu}"),
+                format!("ip tunnel tcp mss limit {mss}"),
+            ],
+        ),
+        step(
+            "Cisco IOS (tunnel interface)",
+            &[format!("ip mtu {mtu}"), format!("ip tcp adjust-mss {mss}")],
+        ),
+    ]
+}
+
+/// Opening the IKE ports (and ESP) on a firewall in front of the server.
+pub(crate) fn open_ike_ports(server: &str, ports: &[u16]) -> Vec<FixStep> {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let set = list.join(", ");
+    vec![
+        step(
+            "Linux firewall in front of the VPN server (nftables)",
+            &[
+                format!(
+                    "nft add rule inet filter forward ip daddr {server} udp dport {{ {set} }} accept"
+                ),
+                format!(
+                    "nft add rule inet filter forward ip daddr {server} meta l4proto esp accept"
+                ),
+            ],
+        ),
+        step(
+            "Linux firewall (iptables)",
+            &list
+                .iter()
+                .map(|p| format!("iptables -A FORWARD -d {server} -p udp --dport {p} -j ACCEPT"))
+                .chain([format!("iptables -A FORWARD -d {server} -p esp -j ACCEPT")])
+                .collect::<Vec<_>>(),
+        ),
+        step(
+            "Cloud security group / ACL",
+            &[format!(
+                "allow inbound UDP {set} (and IP protocol 50, ESP, when no NAT is in the path) to {server}"
+            )],
+        ),
+    ]
+}
+
+/// The largest IP packet IKE should send on this path, with the reason:
+/// an ICMP fragmentation-needed / packet-too-big MTU for the SA when the
+/// capture has one, else 1280 (the IPv6 minimum MTU, RFC 8200 section 5,
+/// which leaves room for PPPoE, MAP-E and tunnels on any path).
+pub(crate) fn ike_packet_limit(
+    a: &crate::session::Analysis,
+    sa: &crate::session::IkeSa,
+) -> (u32, String) {
+    let icmp_mtu = a
+        .icmp_errors
+        .iter()
+        .filter(|i| i.sa == Some(sa.index))
+        .filter_map(|i| i.mtu)
+        .min();
+    match icmp_mtu {
+        Some(m) => (m, "the path MTU reported by ICMP in this capture".to_string()),
+        None => (
+            1280,
+            "the IPv6 minimum MTU, which every path carries; no ICMP in the capture gives the path MTU".into(),
+        ),
+    }
+}

@@ -1,0 +1,98 @@
+//! IKE001 `ike-no-response`: a request was never answered.
+
+use super::{exch, pending};
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity, bytes, plural, secs};
+use crate::session::{Analysis, CaptureSide};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE001",
+    name: "ike-no-response",
+    severity: Severity::Error,
+    summary: "An IKE request was never answered",
+    doc: RuleDoc {
+        detects: "An IKE request (IKEv2) or an IKEv1 Main, Aggressive or Quick Mode message that \
+                  expects a reply, sent once or retransmitted, with no answer anywhere in the capture. \
+                  Liveness checks and rekeys have their own rules (dpd-timeout, rekey-failed).",
+        why_it_fails: "IKE is request/response: the initiator retransmits with a growing timeout and \
+                       gives up after a few tries, so the SA is never set up (or is torn down).",
+        evidence: "Every transmission of the unanswered message, with its size and IP fragments.",
+        likely_causes: "The request or the response is dropped on the path (firewall, NAT, MTU and \
+                        fragments), the responder is down or ignores the request (wrong IKE version \
+                        or policy), or the capture ended too early.",
+        how_to_fix: "Follow the more specific findings beside this one (udp-port-blocked, \
+                     natt-port-blocked, mtu-blackhole, ip-fragments-lost, ...). Without them: check \
+                     that the responder receives the request (capture there) and its log.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    let capture_end = a.stats.last_ts_ns.unwrap_or(0);
+    for sa in &a.sas {
+        for p in pending(sa) {
+            let ex = p.exchange;
+            // Liveness checks and rekeys are judged by their own rules.
+            if ex.is_dpd(sa.version)
+                || ex.exchange_type == exch::CREATE_CHILD_SA
+                || (sa.version == 1
+                    && ex.exchange_type == exch::V1_QUICK
+                    && super::authenticated(sa)
+                    && sa
+                        .exchanges_of(exch::V1_QUICK)
+                        .any(|q| q.first_response().is_some()))
+            {
+                continue;
+            }
+            let first = p.first();
+            let n = p.retransmissions();
+            let mut msg = format!(
+                "{} from {} to {} was never answered: sent {} (first at frame {}){}",
+                p.what(sa),
+                first.src,
+                first.dst,
+                if n == 0 {
+                    "once".to_string()
+                } else {
+                    format!(
+                        "{} times, {} over {}",
+                        n + 1,
+                        plural(n, "retransmission"),
+                        secs(p.span_ns())
+                    )
+                },
+                first.frame,
+                if p.fragmented() {
+                    format!(
+                        "; it is {} bytes and went out as {} IP fragments",
+                        bytes(u64::from(first.length)),
+                        first.ip_fragments
+                    )
+                } else {
+                    format!("; it is {} bytes", bytes(u64::from(first.length)))
+                }
+            );
+            match sa.capture_side {
+                CaptureSide::Responder => msg.push_str(
+                    ". The capture was taken at the responder, which received the request and did not answer",
+                ),
+                CaptureSide::Initiator => msg.push_str(
+                    ". The capture was taken at the initiator: the request or the answer was lost on the way",
+                ),
+                _ => {}
+            }
+            let last = p.sends.last().map(|m| m.ts_ns).unwrap_or(0);
+            let severity = if n == 0 && capture_end - last < 2_000_000_000 {
+                msg.push_str(" (the capture ends right after it, so the answer may simply not have been captured)");
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let frames = p.all_frames.clone();
+            e.emit(
+                Draft::new(severity, msg, frames)
+                    .sa(sa)
+                    .exchange(ex.name.clone()),
+            );
+        }
+    }
+}

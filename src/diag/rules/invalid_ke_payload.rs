@@ -1,0 +1,93 @@
+//! IKE003 `invalid-ke-payload`: the responder rejected the offered DH group.
+
+use super::notify;
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE003",
+    name: "invalid-ke-payload",
+    severity: Severity::Info,
+    summary: "INVALID_KE_PAYLOAD: the responder wants another DH group",
+    doc: RuleDoc {
+        detects: "An IKE_SA_INIT (or CREATE_CHILD_SA) response with INVALID_KE_PAYLOAD, which names \
+                  the group the responder wants (RFC 7296 section 1.2), and whether the retry with \
+                  that group succeeded.",
+        why_it_fails: "It costs one round trip when the retry works; when the initiator does not \
+                       support the requested group, or keeps offering the same one, it loops and \
+                       fails.",
+        evidence: "The rejected request (its KE group), the response (the wanted group) and the retry.",
+        likely_causes: "The initiator's first proposal's group differs from the responder's preferred one.",
+        how_to_fix: "Put the responder's group first in the initiator's proposals (e.g. strongSwan \
+                     `proposals = aes256-sha256-ecp256`) to save the round trip; if it loops, add \
+                     that group to the initiator.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        for m in sa.exchanges.iter().flat_map(|x| &x.messages) {
+            if !m.has_notify(notify::INVALID_KE_PAYLOAD) {
+                continue;
+            }
+            let req = sa
+                .exchanges
+                .iter()
+                .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
+                .and_then(|x| x.first_request());
+            let offered = req.and_then(|r| r.ke_group);
+            let wanted = m.invalid_ke_group;
+            let retry = a.sas.iter().find(|s| s.retry_of == Some(sa.index));
+            let retry_ok = retry.is_some_and(|r| {
+                r.exchange(super::exch::IKE_SA_INIT)
+                    .and_then(|x| x.first_response())
+                    .is_some_and(|resp| {
+                        !resp.has_notify(notify::INVALID_KE_PAYLOAD) && resp.has_payload("KE")
+                    })
+            });
+            let g = |x: Option<u16>| {
+                x.map(|g| format!("group {g}"))
+                    .unwrap_or_else(|| "?".into())
+            };
+            let mut frames = vec![m.frame];
+            frames.extend(req.map(|r| r.frame));
+            let (sev, tail) = if retry_ok {
+                let r = retry.map(|r| r.first_frame()).unwrap_or(0);
+                frames.push(r);
+                (
+                    Severity::Info,
+                    format!("; the retry with {} at frame {r} was accepted", g(wanted)),
+                )
+            } else if retry.is_some() {
+                (
+                    Severity::Error,
+                    "; the retry was rejected too: the initiator cannot agree on a group"
+                        .to_string(),
+                )
+            } else {
+                (
+                    Severity::Error,
+                    "; the initiator never retried with that group".to_string(),
+                )
+            };
+            e.emit(
+                Draft::new(
+                    sev,
+                    format!(
+                        "{} rejected the KE payload of {} ({}) and asked for {} with INVALID_KE_PAYLOAD (frame {}){tail}",
+                        m.src.addr,
+                        m.dst.addr,
+                        g(offered),
+                        g(wanted),
+                        m.frame
+                    ),
+                    frames,
+                )
+                .sa(sa)
+                .notify("INVALID_KE_PAYLOAD")
+                .exchange("IKE_SA_INIT"),
+            );
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! NET008 `ip-fragmentation`: IKE messages were IP-fragmented on this path.
+
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity, bytes};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "NET008",
+    name: "ip-fragmentation",
+    severity: Severity::Info,
+    summary: "IKE messages were IP-fragmented",
+    doc: RuleDoc {
+        detects: "IKE messages that were carried in several IP fragments (IPv4, or IPv6 Fragment headers).",
+        why_it_fails: "It does not by itself; but every path that drops fragments will lose these \
+                       messages, so the tunnel works on one network and not on another.",
+        evidence: "Each fragmented message with its size and the number of fragments.",
+        likely_causes: "Certificates in IKE_AUTH (or IKEv1 Main Mode 5/6) larger than the MTU, without \
+                        IKEv2 fragmentation.",
+        how_to_fix: "Nothing is broken here; to be robust on fragment-dropping paths, enable IKEv2 \
+                     fragmentation (RFC 7383) on both peers.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let frag: Vec<_> = sa
+            .messages()
+            .into_iter()
+            .filter(|m| m.ip_fragments > 1)
+            .collect();
+        if frag.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = frag
+            .iter()
+            .filter(|m| !m.retransmission)
+            .map(|m| {
+                format!(
+                    "{} {} of {} bytes in {} fragments (frame {})",
+                    sa.exchanges
+                        .iter()
+                        .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
+                        .map(|x| x.name.as_str())
+                        .unwrap_or("IKE"),
+                    if m.is_response { "response" } else { "request" },
+                    bytes(u64::from(m.length)),
+                    m.ip_fragments,
+                    m.frame
+                )
+            })
+            .collect();
+        e.emit(
+            Draft::new(
+                Severity::Info,
+                format!(
+                    "IKE messages between {} and {} were IP-fragmented: {}",
+                    sa.initiator.addr,
+                    sa.responder.addr,
+                    list.join("; ")
+                ),
+                super::frames_of(frag.iter().copied()),
+            )
+            .sa(sa),
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! The rule registry and the small helpers rules share.
+//!
+//! Codes by area: `IKE` the IKE exchanges themselves, `NET` the path
+//! (ports, ICMP, fragments, MTU), `NAT` NAT traversal, `ESP` the data plane,
+//! `CAP` the capture's own quality. Codes are never reused.
+
+mod authentication_failed;
+mod capture_no_ike;
+mod capture_one_sided;
+mod capture_truncated_packets;
+mod child_sa_failed;
+mod cookie_challenge;
+mod dpd_timeout;
+mod esp_one_way;
+pub(crate) mod fixes;
+mod icmp_admin_prohibited;
+mod icmp_port_unreachable;
+mod ike_no_response;
+mod ikev1_aggressive_mode;
+mod ikev2_fragmentation;
+mod invalid_ke_payload;
+mod ip_fragmentation;
+mod ip_fragments_lost;
+mod map_e_port_restriction;
+mod mtu_blackhole;
+mod nat_detected;
+mod nat_detection_faked;
+mod nat_without_natt;
+mod natt_port_blocked;
+mod no_proposal_chosen;
+mod peer_deleted_sa;
+mod pmtu_blackhole;
+mod rekey_failed;
+mod sa_rekeyed;
+mod udp_port_blocked;
+mod weak_crypto;
+
+use std::net::IpAddr;
+
+use super::Rule;
+use crate::session::{Analysis, Exchange, IcmpFact, IkeSa, MessageFact};
+
+/// Every rule, in code order.
+pub static ALL: &[&Rule] = &[
+    &capture_no_ike::RULE,
+    &capture_one_sided::RULE,
+    &capture_truncated_packets::RULE,
+    &esp_one_way::RULE,
+    &ike_no_response::RULE,
+    &no_proposal_chosen::RULE,
+    &invalid_ke_payload::RULE,
+    &cookie_challenge::RULE,
+    &authentication_failed::RULE,
+    &child_sa_failed::RULE,
+    &dpd_timeout::RULE,
+    &rekey_failed::RULE,
+    &peer_deleted_sa::RULE,
+    &weak_crypto::RULE,
+    &ikev2_fragmentation::RULE,
+    &ikev1_aggressive_mode::RULE,
+    &sa_rekeyed::RULE,
+    &nat_detected::RULE,
+    &nat_without_natt::RULE,
+    &nat_detection_faked::RULE,
+    &udp_port_blocked::RULE,
+    &icmp_port_unreachable::RULE,
+    &icmp_admin_prohibited::RULE,
+    &natt_port_blocked::RULE,
+    &ip_fragments_lost::RULE,
+    &mtu_blackhole::RULE,
+    &pmtu_blackhole::RULE,
+    &ip_fragmentation::RULE,
+    &map_e_port_restriction::RULE,
+];
+
+/// IKEv2 notify numbers used by the rules (RFC 7296 section 3.10.1).
+pub(crate) mod notify {
+    pub const NO_PROPOSAL_CHOSEN: u16 = 14;
+    pub const INVALID_KE_PAYLOAD: u16 = 17;
+    pub const AUTHENTICATION_FAILED: u16 = 24;
+    pub const TS_UNACCEPTABLE: u16 = 38;
+    pub const COOKIE: u16 = 16390;
+    pub const IKEV2_FRAGMENTATION_SUPPORTED: u16 = 16430;
+}
+
+/// Exchange type numbers.
+pub(crate) mod exch {
+    pub const V1_MAIN: u8 = 2;
+    pub const V1_AGGRESSIVE: u8 = 4;
+    pub const V1_INFORMATIONAL: u8 = 5;
+    pub const V1_QUICK: u8 = 32;
+    pub const IKE_SA_INIT: u8 = 34;
+    pub const IKE_AUTH: u8 = 35;
+    pub const CREATE_CHILD_SA: u8 = 36;
+    pub const INFORMATIONAL: u8 = 37;
+}
+
+/// A message that was sent (perhaps several times) and never answered.
+pub(crate) struct Pending<'a> {
+    pub exchange: &'a Exchange,
+    /// Every transmission of the unanswered message (first fragments only
+    /// for RFC 7383 fragments; all fragments are in `all_frames`).
+    pub sends: Vec<&'a MessageFact>,
+    pub all_frames: Vec<u64>,
+}
+
+impl Pending<'_> {
+    pub fn first(&self) -> &MessageFact {
+        self.sends[0]
+    }
+    pub fn retransmissions(&self) -> usize {
+        self.sends.len().saturating_sub(1)
+    }
+    pub fn span_ns(&self) -> i64 {
+        match (self.sends.first(), self.sends.last()) {
+            (Some(a), Some(b)) => b.ts_ns - a.ts_ns,
+            _ => 0,
+        }
+    }
+    pub fn max_len(&self) -> u32 {
+        self.sends
+            .iter()
+            .map(|m| m.ip_payload_len)
+            .max()
+            .unwrap_or(0)
+    }
+    pub fn fragmented(&self) -> bool {
+        self.sends.iter().any(|m| m.ip_fragments > 1)
+    }
+    /// "IKE_AUTH request" / "MAIN_MODE message 5".
+    pub fn what(&self, sa: &IkeSa) -> String {
+        if sa.version == 2 {
+            format!("{} request", self.exchange.name)
+        } else {
+            let distinct = self
+                .exchange
+                .messages
+                .iter()
+                .filter(|m| !m.retransmission)
+                .count();
+            format!("{} message {}", self.exchange.name, distinct.max(1))
+        }
+    }
+}
+
+/// How many messages a complete IKEv1 exchange has.
+fn v1_expected_messages(exchange_type: u8) -> Option<usize> {
+    match exchange_type {
+        exch::V1_MAIN => Some(6),
+        exch::V1_AGGRESSIVE => Some(2), // the third needs no reply
+        exch::V1_QUICK => Some(2),      // QM3 needs no reply
+        _ => None,
+    }
+}
+
+/// The unanswered messages of an SA.
+pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
+    let mut out = Vec::new();
+    for e in &sa.exchanges {
+        if sa.version == 2 {
+            if e.is_answered() || e.first_request().is_none() {
+                continue;
+            }
+            let sends: Vec<&MessageFact> = e
+                .requests()
+                .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
+                .collect();
+            if sends.is_empty() {
+                continue;
+            }
+            let all_frames = e
+                .requests()
+                .flat_map(|m| m.frames.iter().copied())
+                .collect();
+            out.push(Pending {
+                exchange: e,
+                sends,
+                all_frames,
+            });
+        } else {
+            let Some(expected) = v1_expected_messages(e.exchange_type) else {
+                continue;
+            };
+            let distinct: Vec<&MessageFact> =
+                e.messages.iter().filter(|m| !m.retransmission).collect();
+            let Some(last) = distinct.last() else {
+                continue;
+            };
+            // Unanswered: the exchange is incomplete and the last word is a
+            // request (after a response the requester owes the next message).
+            if distinct.len() >= expected || last.is_response {
+                continue;
+            }
+            // The last distinct message and its retransmissions.
+            let sends: Vec<&MessageFact> = e
+                .messages
+                .iter()
+                .filter(|m| m.digest == last.digest)
+                .collect();
+            let all_frames = sends
+                .iter()
+                .flat_map(|m| m.frames.iter().copied())
+                .collect();
+            out.push(Pending {
+                exchange: e,
+                sends,
+                all_frames,
+            });
+        }
+    }
+    out
+}
+
+/// The IKE SA got past authentication (IKEv2 IKE_AUTH answered with more
+/// than a lone error notify; IKEv1 Main Mode or Aggressive Mode complete).
+pub(crate) fn authenticated(sa: &IkeSa) -> bool {
+    if sa.version == 2 {
+        sa.exchange(exch::IKE_AUTH)
+            .and_then(Exchange::first_response)
+            .is_some_and(|r| !is_lone_error(r))
+    } else {
+        sa.exchanges.iter().any(|e| {
+            let n = e.messages.iter().filter(|m| !m.retransmission).count();
+            (e.exchange_type == exch::V1_MAIN && n >= 6)
+                || (e.exchange_type == exch::V1_AGGRESSIVE && n >= 3)
+        })
+    }
+}
+
+/// An encrypted IKEv2 response whose SK payload can hold no more than one
+/// notify: header 28, SK header 4, IV 16, one 8-byte notify padded to 16,
+/// ICV up to 32: 96 bytes. A successful IKE_AUTH response carries IDr,
+/// AUTH, SA and TS payloads and is always larger.
+pub(crate) fn is_lone_error(r: &MessageFact) -> bool {
+    r.encrypted && r.length <= 96 && r.payloads.len() <= 1
+        || r.notify_types.iter().any(|&t| t > 0 && t < 16384)
+}
+
+/// ESP seen between the SA's peers (either direction) after `after_ns`.
+pub(crate) fn esp_between<'a>(
+    a: &'a Analysis,
+    sa: &IkeSa,
+    after_ns: i64,
+) -> Vec<&'a crate::session::EspFlow> {
+    let (x, y) = sa.peers();
+    a.esp_flows
+        .iter()
+        .filter(|f| {
+            ((f.src == x && f.dst == y) || (f.src == y && f.dst == x)) && f.last_ts_ns >= after_ns
+        })
+        .collect()
+}
+
+/// ICMP errors tied to an SA.
+pub(crate) fn icmp_for<'a>(a: &'a Analysis, sa: &IkeSa) -> Vec<&'a IcmpFact> {
+    a.icmp_errors
+        .iter()
+        .filter(|i| i.sa == Some(sa.index))
+        .collect()
+}
+
+/// The SAs to judge: the latest attempt of each retry chain is the one
+/// that matters for the outcome, but rules look at all of them.
+pub(crate) fn superseded(a: &Analysis, sa: &IkeSa) -> bool {
+    a.sas.iter().any(|s| s.retry_of == Some(sa.index))
+}
+
+/// A later attempt between the same peers that got authenticated.
+pub(crate) fn later_success(a: &Analysis, sa: &IkeSa) -> bool {
+    a.sas
+        .iter()
+        .any(|s| s.index > sa.index && same_peers(s, sa) && authenticated(s))
+}
+
+pub(crate) fn same_peers(x: &IkeSa, y: &IkeSa) -> bool {
+    let (a, b) = x.peers();
+    let (c, d) = y.peers();
+    (a == c && b == d) || (a == d && b == c)
+}
+
+/// RFC 6598 shared address space (CGN, MAP-E / DS-Lite style access).
+pub(crate) fn is_shared_address(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            o[0] == 100 && (o[1] & 0xc0) == 64
+        }
+        IpAddr::V6(_) => false,
+    }
+}
+
+/// The frames of a list of messages.
+pub(crate) fn frames_of<'a>(msgs: impl IntoIterator<Item = &'a MessageFact>) -> Vec<u64> {
+    msgs.into_iter()
+        .flat_map(|m| m.frames.iter().copied())
+        .collect()
+}
+
+/// "frames 4, 5 and 8" style list for messages.
+pub(crate) fn frame_list(frames: &[u64]) -> String {
+    let v: Vec<String> = frames.iter().map(u64::to_string).collect();
+    match v.len() {
+        0 => String::new(),
+        1 => format!("frame {}", v[0]),
+        n => format!("frames {} and {}", v[..n - 1].join(", "), v[n - 1]),
+    }
+}
+
+/// Does any message of the SA carry this notify in clear?
+pub(crate) fn notify_seen(sa: &IkeSa, t: u16) -> Vec<&MessageFact> {
+    sa.exchanges
+        .iter()
+        .flat_map(|e| &e.messages)
+        .filter(|m| m.has_notify(t))
+        .collect()
+}
+
+/// Did either peer offer IKEv2 fragmentation (RFC 7383)?
+pub(crate) fn fragmentation_offered(sa: &IkeSa) -> (bool, bool) {
+    let mut i = false;
+    let mut r = false;
+    for m in sa.exchanges.iter().flat_map(|e| &e.messages) {
+        if m.has_notify(notify::IKEV2_FRAGMENTATION_SUPPORTED) || m.ike_fragment.is_some() {
+            if m.from_initiator {
+                i = true;
+            } else {
+                r = true;
+            }
+        }
+    }
+    (i, r)
+}
+
+/// The capture's largest IP payload that crossed from `src` to `dst`
+/// without IP fragmentation, if any: a lower bound for the path MTU.
+pub(crate) fn largest_unfragmented(a: &Analysis, src: IpAddr, dst: IpAddr) -> Option<(u32, u64)> {
+    let mut best: Option<(u32, u64)> = None;
+    for sa in &a.sas {
+        // Only exchanges that were answered: their messages provably crossed.
+        for m in sa
+            .exchanges
+            .iter()
+            .filter(|e| e.is_answered())
+            .flat_map(|e| &e.messages)
+        {
+            if m.src.addr == src && m.dst.addr == dst && m.ip_fragments == 0 {
+                let hdr = if src.is_ipv6() { 40 } else { 20 };
+                let total = m.ip_payload_len + hdr;
+                if best.is_none_or(|(b, _)| total > b) {
+                    best = Some((total, m.frame));
+                }
+            }
+        }
+    }
+    best
+}

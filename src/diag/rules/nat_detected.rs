@@ -1,0 +1,62 @@
+//! NAT001 `nat-detected`: NAT between the peers, which side, and whether
+//! NAT traversal is in use.
+
+use crate::decode::Transport;
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "NAT001",
+    name: "nat-detected",
+    severity: Severity::Info,
+    summary: "A NAT sits between the peers",
+    doc: RuleDoc {
+        detects: "NAT detection payloads (RFC 7296 section 2.23 NAT_DETECTION_*_IP, RFC 3947 NAT-D) \
+                  whose hashes, recomputed from the addresses and ports in the capture, do not match: \
+                  the address of the initiator, the responder or both is rewritten on the way.",
+        why_it_fails: "It does not by itself: with NAT traversal, IKE moves to UDP 4500 and ESP is \
+                       carried in UDP. It explains why UDP 4500 must be open.",
+        evidence: "The NAT-D payloads and which comparison failed.",
+        likely_causes: "A home router, a mobile carrier or a CGNAT in front of one peer; a cloud VM \
+                        with a 1:1 NAT public address.",
+        how_to_fix: "Nothing to fix; make sure UDP 4500 is open and NAT keepalives are on.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let n = &sa.nat;
+        if !(n.initiator_behind_nat || n.responder_behind_nat) {
+            continue;
+        }
+        let side = match (n.initiator_behind_nat, n.responder_behind_nat) {
+            (true, true) => format!(
+                "both the initiator ({}) and the responder ({}) are behind NAT",
+                sa.initiator.addr, sa.responder.addr
+            ),
+            (true, false) => format!("the initiator ({}) is behind NAT", sa.initiator.addr),
+            _ => format!("the responder ({}) is behind NAT", sa.responder.addr),
+        };
+        let natt = sa
+            .messages()
+            .iter()
+            .any(|m| m.transport == Transport::UdpNatt)
+            || a.esp_flows.iter().any(|f| f.udp_ports.is_some());
+        e.emit(
+            Draft::new(
+                Severity::Info,
+                format!(
+                    "NAT detection (recomputed from the addresses in the capture) says {side}; {}",
+                    if natt {
+                        "NAT traversal is in use (IKE and ESP on UDP 4500)"
+                    } else {
+                        "NAT traversal (UDP 4500) is not seen in use yet"
+                    }
+                ),
+                n.frames.clone(),
+            )
+            .sa(sa),
+        );
+    }
+}

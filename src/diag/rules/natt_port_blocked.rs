@@ -1,0 +1,77 @@
+//! NET004 `natt-port-blocked`: IKE_SA_INIT worked on UDP 500, the peers
+//! moved to 4500, and 4500 is silent.
+
+use super::{fixes, icmp_for, pending};
+use crate::decode::Transport;
+use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity, plural, secs};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "NET004",
+    name: "natt-port-blocked",
+    severity: Severity::Error,
+    summary: "UDP 4500 (NAT traversal) is blocked after a successful exchange on UDP 500",
+    doc: RuleDoc {
+        detects: "An IKE SA whose IKE_SA_INIT (or IKEv1 Main Mode start) was answered on UDP 500, \
+                  whose peers then switched to UDP 4500 (RFC 7296 section 2.23, RFC 3947), and \
+                  whose first request on 4500 is never answered, while nothing at all comes back on \
+                  4500 and the lost messages are small enough to fit any path.",
+        why_it_fails: "After NAT detection (or with MOBIKE) both peers continue on UDP 4500; if a \
+                       firewall or NAT passes 500 but not 4500, IKE_AUTH never completes.",
+        evidence: "The answered exchange on 500, the first message on 4500, and its unanswered \
+                   retransmissions.",
+        likely_causes: "A firewall rule that opens only UDP 500 (and ESP) for IPsec; a NAT that maps \
+                        500 but not 4500; a cloud security group missing UDP 4500.",
+        how_to_fix: "Open UDP 4500 in both directions between the peers on every firewall and NAT in \
+                     the path.",
+    },
+    check,
+};
+
+/// Larger requests are judged by the MTU rules instead.
+const SMALL: u32 = 1200;
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let Some(switch) = sa.natt_switch_frame else {
+            continue;
+        };
+        let msgs = sa.messages();
+        let responder_on_4500 = msgs
+            .iter()
+            .any(|m| !m.from_initiator && m.transport == Transport::UdpNatt);
+        if responder_on_4500 || !icmp_for(a, sa).is_empty() {
+            continue;
+        }
+        for p in pending(sa) {
+            let first = p.first();
+            if first.transport != Transport::UdpNatt || p.fragmented() || p.max_len() > SMALL {
+                continue;
+            }
+            let mut msg = format!(
+                "IKE_SA_INIT was answered on UDP 500, then from frame {switch} the peers moved to UDP 4500, \
+                 and the {} to {} on 4500 got no answer ({} over {}): UDP 4500 is blocked",
+                p.what(sa),
+                first.dst,
+                plural(p.sends.len(), "transmission"),
+                secs(p.span_ns())
+            );
+            if sa.nat.initiator_behind_nat || sa.nat.responder_behind_nat {
+                msg.push_str("; NAT was detected, so NAT traversal on 4500 is required");
+            }
+            let mut frames = p.all_frames.clone();
+            frames.extend(
+                msgs.iter()
+                    .filter(|m| m.transport == Transport::Udp)
+                    .map(|m| m.frame),
+            );
+            e.emit(
+                Draft::new(Severity::Error, msg, frames)
+                    .sa(sa)
+                    .exchange(p.exchange.name.clone())
+                    .confidence(Confidence::Likely)
+                    .fix(fixes::open_ike_ports(&first.dst.addr.to_string(), &[4500])),
+            );
+        }
+    }
+}

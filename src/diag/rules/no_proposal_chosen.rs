@@ -1,0 +1,126 @@
+//! IKE002 `no-proposal-chosen`: the responder rejected every proposal.
+
+use super::{authenticated, exch, later_success, notify, notify_seen};
+use crate::diag::{Draft, Emitter, FixStep, Rule, RuleDoc, Severity};
+use crate::session::{Analysis, IkeSa, ProposalSummary};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE002",
+    name: "no-proposal-chosen",
+    severity: Severity::Error,
+    summary: "NO_PROPOSAL_CHOSEN: the peers share no cipher suite",
+    doc: RuleDoc {
+        detects: "A NO_PROPOSAL_CHOSEN notify seen in clear: in an IKE_SA_INIT response (the IKE SA \
+                  proposals), or in an IKEv1 Informational (Main/Aggressive Mode proposals, or Quick \
+                  Mode ESP proposals / PFS when phase 1 had completed).",
+        why_it_fails: "The responder found no proposal it accepts among those offered, so it refuses \
+                       the SA.",
+        evidence: "The notify and every proposal the initiator offered.",
+        likely_causes: "Different encryption, integrity/PRF or DH group settings; a responder that \
+                        dropped weak algorithms (3DES, SHA-1, MODP-1024) the client still offers; \
+                        PFS on one side only (Quick Mode / CREATE_CHILD_SA).",
+        how_to_fix: "Make the proposals overlap: add the responder's algorithms to the initiator \
+                     (strongSwan `proposals = aes256-sha256-modp2048`, Windows \
+                     `Set-VpnConnectionIPsecConfiguration`), or the other way round.",
+    },
+    check,
+};
+
+pub(crate) fn describe(props: &[ProposalSummary]) -> String {
+    props
+        .iter()
+        .map(|p| format!("#{} {}: {}", p.number, p.protocol, p.transforms.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn offered(sa: &IkeSa) -> Vec<ProposalSummary> {
+    sa.exchanges
+        .iter()
+        .flat_map(|e| &e.messages)
+        .filter(|m| m.from_initiator && !m.is_response && !m.proposals.is_empty())
+        .map(|m| m.proposals.clone())
+        .next()
+        .unwrap_or_default()
+}
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let seen = notify_seen(sa, notify::NO_PROPOSAL_CHOSEN);
+        let Some(n) = seen.first() else { continue };
+        let child = sa.version == 1 && authenticated(sa);
+        let exchange = match (sa.version, child) {
+            (2, _) => sa
+                .exchanges
+                .iter()
+                .find(|x| x.messages.iter().any(|m| m.frame == n.frame))
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| "IKE_SA_INIT".into()),
+            (_, true) => "QUICK_MODE".into(),
+            _ => sa
+                .exchanges
+                .iter()
+                .find(|x| matches!(x.exchange_type, exch::V1_MAIN | exch::V1_AGGRESSIVE))
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| "MAIN_MODE".into()),
+        };
+        let props = offered(sa);
+        let what = if child {
+            "the ESP proposals (or PFS setting) of Quick Mode"
+        } else {
+            "every IKE proposal"
+        };
+        let mut frames: Vec<u64> = seen.iter().map(|m| m.frame).collect();
+        if let Some(req) = sa
+            .exchanges
+            .iter()
+            .flat_map(|x| &x.messages)
+            .find(|m| !m.proposals.is_empty())
+        {
+            frames.push(req.frame);
+        }
+        let sev = if later_success(a, sa) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let msg = format!(
+            "{} rejected {what} from {} with NO_PROPOSAL_CHOSEN (frame {}){}",
+            if n.from_initiator {
+                sa.initiator.addr
+            } else {
+                sa.responder.addr
+            },
+            if n.from_initiator {
+                sa.responder.addr
+            } else {
+                sa.initiator.addr
+            },
+            n.frame,
+            if props.is_empty() {
+                String::new()
+            } else {
+                format!(". Offered: {}", describe(&props))
+            }
+        );
+        e.emit(
+            Draft::new(sev, msg, frames)
+                .sa(sa)
+                .exchange(exchange)
+                .notify("NO_PROPOSAL_CHOSEN")
+                .fix(vec![
+                    FixStep {
+                        platform: "strongSwan (swanctl.conf)".into(),
+                        commands: vec![
+                            "connections.<name>.proposals = aes256-sha256-modp2048, aes128-sha256-ecp256   # include one the server accepts".into(),
+                            "connections.<name>.children.<child>.esp_proposals = aes256-sha256, aes128gcm16".into(),
+                        ],
+                    },
+                    FixStep {
+                        platform: "Windows (PowerShell)".into(),
+                        commands: vec!["Set-VpnConnectionIPsecConfiguration -ConnectionName \"<VPN>\" -AuthenticationTransformConstants SHA256128 -CipherTransformConstants AES256 -EncryptionMethod AES256 -IntegrityCheckMethod SHA256 -DHGroup Group14 -PfsGroup None -Force".into()],
+                    },
+                ]),
+        );
+    }
+}

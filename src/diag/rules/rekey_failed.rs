@@ -1,0 +1,61 @@
+//! IKE008 `rekey-failed`: CREATE_CHILD_SA / Quick Mode rekey unanswered.
+
+use super::{authenticated, exch, pending};
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity, plural, secs};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE008",
+    name: "rekey-failed",
+    severity: Severity::Error,
+    summary: "A rekey (CREATE_CHILD_SA / Quick Mode) went unanswered: the tunnel drops at rekey time",
+    doc: RuleDoc {
+        detects: "A CREATE_CHILD_SA request, or a Quick Mode after the first one, on an established \
+                  SA, retransmitted and never answered.",
+        why_it_fails: "When the SA's lifetime runs out without a new one, traffic stops; the sender \
+                       usually deletes the IKE SA after the last retransmission.",
+        evidence: "The unanswered rekey requests and their sizes.",
+        likely_causes: "The path broke since the tunnel came up; the rekey request is larger than \
+                        the path MTU (a KE payload for PFS, many traffic selectors) and its \
+                        fragments are dropped; the peer disagrees on PFS for rekeys.",
+        how_to_fix: "Check the path as for DPD; if the rekey requests are large, enable IKEv2 \
+                     fragmentation and clamp the MTU; make PFS settings equal on both sides.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        if !authenticated(sa) {
+            continue;
+        }
+        let first_qm_done = sa
+            .exchanges_of(exch::V1_QUICK)
+            .any(|q| q.first_response().is_some());
+        for p in pending(sa) {
+            let rekey = p.exchange.exchange_type == exch::CREATE_CHILD_SA
+                || (p.exchange.exchange_type == exch::V1_QUICK && first_qm_done);
+            if !rekey {
+                continue;
+            }
+            let first = p.first();
+            e.emit(
+                Draft::new(
+                    Severity::Error,
+                    format!(
+                        "The rekey ({} from {} at frame {}, {} bytes) was never answered: {} over {}; the tunnel drops when the old SA expires",
+                        p.exchange.name,
+                        first.src.addr,
+                        first.frame,
+                        first.length,
+                        plural(p.sends.len(), "transmission"),
+                        secs(p.span_ns())
+                    ),
+                    p.all_frames.clone(),
+                )
+                .sa(sa)
+                .exchange(p.exchange.name.clone()),
+            );
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! IKE013 `sa-rekeyed`: rekeys that worked.
+
+use super::exch;
+use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
+use crate::session::Analysis;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "IKE013",
+    name: "sa-rekeyed",
+    severity: Severity::Info,
+    summary: "SAs were rekeyed successfully",
+    doc: RuleDoc {
+        detects: "Answered CREATE_CHILD_SA exchanges (CHILD SA or IKE SA rekeys; which one is \
+                  encrypted), and IKEv1 Quick Modes after the first one.",
+        why_it_fails: "It does not: it shows that rekeying works on this path.",
+        evidence: "The rekey exchanges.",
+        likely_causes: "SA lifetimes expiring.",
+        how_to_fix: "Nothing to fix.",
+    },
+    check,
+};
+
+fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let v2: Vec<_> = sa
+            .exchanges_of(exch::CREATE_CHILD_SA)
+            .filter(|x| x.is_answered())
+            .collect();
+        let qms: Vec<_> = sa
+            .exchanges_of(exch::V1_QUICK)
+            .filter(|x| x.is_answered())
+            .skip(1)
+            .collect();
+        let all: Vec<_> = v2.iter().chain(qms.iter()).collect();
+        if all.is_empty() {
+            continue;
+        }
+        let frames: Vec<u64> = all
+            .iter()
+            .flat_map(|x| x.messages.iter().map(|m| m.frame))
+            .collect();
+        e.emit(
+            Draft::new(
+                Severity::Info,
+                format!(
+                    "{} rekey exchange(s) between {} and {} were answered ({}): rekeying works",
+                    all.len(),
+                    sa.initiator.addr,
+                    sa.responder.addr,
+                    all[0].name
+                ),
+                frames,
+            )
+            .sa(sa),
+        );
+    }
+    // An IKE SA rekey (IKEv2) shows up as a new SPI pair whose first
+    // exchange is not IKE_SA_INIT, between peers that already had an SA.
+    for sa in &a.sas {
+        if sa.version != 2 || sa.exchange(exch::IKE_SA_INIT).is_some() {
+            continue;
+        }
+        if a.sas
+            .iter()
+            .any(|o| o.index < sa.index && super::same_peers(o, sa) && super::authenticated(o))
+        {
+            e.emit(
+                Draft::new(
+                    Severity::Info,
+                    format!(
+                        "A new IKE SA (SPIs {}) between {} and {} continues without IKE_SA_INIT: the IKE SA was rekeyed",
+                        crate::session::hex(&sa.ispi),
+                        sa.initiator.addr,
+                        sa.responder.addr
+                    ),
+                    vec![sa.first_frame()],
+                )
+                .sa(sa),
+            );
+        }
+    }
+}

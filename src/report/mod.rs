@@ -1,0 +1,225 @@
+//! Reports: the serialization types of `analyze --format json` (schema in
+//! `docs/json-schema.md`) and the renderers built on them.
+//!
+//! Contract: [`Report`] is built once from the facts and the findings; the
+//! text renderer reads only the report, so every format says the same thing.
+//! Nothing here reads the wall clock: times are the capture's.
+
+pub mod text;
+
+use serde::Serialize;
+
+use crate::diag::verdict::{self, Verdict};
+use crate::diag::{Finding, RuleSelection};
+use crate::session::{Analysis, CaptureSide, IkeSa, NatFacts, hex};
+
+/// The version of the JSON report; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole report of one capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub file: String,
+    pub capture: CaptureInfo,
+    pub verdict: Verdict,
+    pub sas: Vec<SaReport>,
+    pub findings: Vec<Finding>,
+    pub stats: ReportStats,
+}
+
+/// What the capture is.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureInfo {
+    pub frames: u64,
+    pub bytes: u64,
+    /// First and last frame time, seconds since the Unix epoch.
+    pub first_time: Option<f64>,
+    pub last_time: Option<f64>,
+    pub duration_s: f64,
+    /// The error that stopped reading early (the report covers what came before).
+    pub read_error: Option<String>,
+    /// IP-in-IP tunnels seen (MAP-E / DS-Lite, 6in4).
+    pub tunnels: Vec<crate::decode::Tunnel>,
+}
+
+/// Counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportStats {
+    pub ike_messages: u64,
+    pub ike_sas: usize,
+    /// Requests never answered, retransmissions counted once.
+    pub unanswered_requests: usize,
+    pub retransmissions: usize,
+    pub incomplete_fragment_sets: u64,
+    pub esp_packets: u64,
+    pub icmp_errors: u64,
+    pub truncated_frames: u64,
+    pub decode_anomalies: u64,
+}
+
+/// One IKE SA attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct SaReport {
+    pub index: usize,
+    pub version: u8,
+    pub ispi: String,
+    pub rspi: String,
+    pub initiator: String,
+    pub responder: String,
+    pub capture_side: CaptureSide,
+    pub outcome: verdict::Outcome,
+    pub failed_exchange: Option<String>,
+    pub summary: String,
+    pub retry_of: Option<usize>,
+    pub natt_switch_frame: Option<u64>,
+    pub nat: NatFacts,
+    pub vendor_ids: Vec<String>,
+    pub exchanges: Vec<ExchangeReport>,
+}
+
+/// One exchange of an SA.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeReport {
+    pub exchange: String,
+    pub exchange_type: u8,
+    pub message_id: u32,
+    /// "initiator" or "responder": who sent the request.
+    pub requester: &'static str,
+    pub request_frames: Vec<u64>,
+    pub response_frames: Vec<u64>,
+    pub answered: bool,
+    pub retransmissions: usize,
+    /// Seconds from the first transmission to each retransmission (the backoff).
+    pub retransmission_times: Vec<f64>,
+    pub rtt_ms: Option<f64>,
+    /// Largest request, bytes of IKE message.
+    pub request_length: u32,
+    pub response_length: Option<u32>,
+    pub request_ip_fragments: usize,
+    pub notify: Vec<String>,
+}
+
+fn sa_report(sa: &IkeSa, v: &Verdict) -> SaReport {
+    let exchanges = sa
+        .exchanges
+        .iter()
+        .map(|e| {
+            let times = e.request_times();
+            let t0 = times.first().copied().unwrap_or(0);
+            ExchangeReport {
+                exchange: e.name.clone(),
+                exchange_type: e.exchange_type,
+                message_id: e.message_id,
+                requester: if e.requester_is_initiator {
+                    "initiator"
+                } else {
+                    "responder"
+                },
+                request_frames: e.requests().map(|m| m.frame).collect(),
+                response_frames: e.responses().map(|m| m.frame).collect(),
+                answered: e.is_answered(),
+                retransmissions: e.retransmissions(),
+                retransmission_times: times
+                    .iter()
+                    .skip(1)
+                    .map(|t| ((t - t0) as f64 / 1e6).round() / 1e3)
+                    .collect(),
+                rtt_ms: e.rtt_ns().map(|ns| (ns as f64 / 1e3).round() / 1e3),
+                request_length: e.requests().map(|m| m.length).max().unwrap_or(0),
+                response_length: e.responses().map(|m| m.length).max(),
+                request_ip_fragments: e.requests().map(|m| m.ip_fragments).max().unwrap_or(0),
+                notify: {
+                    let mut n: Vec<String> = Vec::new();
+                    for x in e.messages.iter().flat_map(|m| &m.notify) {
+                        if !n.contains(x) {
+                            n.push(x.clone());
+                        }
+                    }
+                    n
+                },
+            }
+        })
+        .collect();
+    SaReport {
+        index: sa.index,
+        version: sa.version,
+        ispi: hex(&sa.ispi),
+        rspi: hex(&sa.rspi),
+        initiator: sa.initiator.to_string(),
+        responder: sa.responder.to_string(),
+        capture_side: sa.capture_side,
+        outcome: v.outcome,
+        failed_exchange: v.failed_exchange.clone(),
+        summary: v.summary.clone(),
+        retry_of: sa.retry_of,
+        natt_switch_frame: sa.natt_switch_frame,
+        nat: sa.nat.clone(),
+        vendor_ids: sa.vendor_ids.clone(),
+        exchanges,
+    }
+}
+
+/// Judges the facts and builds the report.
+pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
+    let findings = crate::diag::run_rules(a, sel);
+    let v = verdict::capture_verdict(a, &findings);
+    let sav = verdict::sa_verdicts(a, &findings);
+    let sas: Vec<SaReport> = a
+        .sas
+        .iter()
+        .zip(&sav)
+        .map(|(sa, v)| sa_report(sa, v))
+        .collect();
+    let unanswered = a
+        .sas
+        .iter()
+        .map(|s| crate::diag::rules::pending(s).len())
+        .sum();
+    let retransmissions = a
+        .sas
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .map(|e| e.retransmissions())
+        .sum();
+    let st = &a.stats;
+    Report {
+        schema_version: SCHEMA_VERSION,
+        file: file.to_string(),
+        capture: CaptureInfo {
+            frames: st.frames,
+            bytes: st.bytes,
+            first_time: st.first_ts_ns.map(|t| t as f64 / 1e9),
+            last_time: st.last_ts_ns.map(|t| t as f64 / 1e9),
+            duration_s: match (st.first_ts_ns, st.last_ts_ns) {
+                (Some(a), Some(b)) => ((b - a) as f64 / 1e6).round() / 1e3,
+                _ => 0.0,
+            },
+            read_error: a.read_error.clone(),
+            tunnels: a.tunnels.clone(),
+        },
+        verdict: v,
+        sas,
+        findings,
+        stats: ReportStats {
+            ike_messages: st.ike_messages,
+            ike_sas: a.sas.len(),
+            unanswered_requests: unanswered,
+            retransmissions,
+            incomplete_fragment_sets: st.incomplete_fragment_sets,
+            esp_packets: st.esp_packets,
+            icmp_errors: st.icmp_errors,
+            truncated_frames: st.truncated_frames,
+            decode_anomalies: st.anomalies,
+        },
+    }
+}
+
+impl Report {
+    /// True when a finding explains a failure (exit status 1).
+    pub fn has_error(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == crate::diag::Severity::Error)
+    }
+}

@@ -1,0 +1,1014 @@
+//! Session tracking: what happened in the capture, as facts, with no
+//! judgement.
+//!
+//! Contract: [`SessionBuilder`] is a [`Sink`] that turns decode events into
+//! an [`Analysis`]: IKE SAs (keyed by SPIs) with their exchanges, requests
+//! matched to responses (RFC 7296 section 2.2: SPIs, message ID and
+//! direction; IKEv1 by cookies and message ID), retransmissions, round-trip
+//! times, retries linked to the attempt they retry, the move from UDP 500 to
+//! 4500, NAT detection computed from the addresses seen, ESP flows, ICMP
+//! errors tied to the flow they quote, and incomplete IP fragment sets tied
+//! to the IKE message they carried. `diag` judges these facts.
+
+pub mod nat;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::decode::{
+    DecodeAnomaly, DecodeStats, EspPacket, IcmpEvent, IkeDatagram, Keepalive, Sink, TcpSyn,
+    Transport, Tunnel,
+};
+use crate::defrag::{IncompleteSet, MissingRange};
+use crate::ike::{self, IkeMessage, PayloadDetail};
+use crate::wire::icmp::{ErrorKind, IcmpMessage, Quoted};
+
+/// An address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// A proposal offered or chosen, summarised with transform names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposalSummary {
+    pub number: u8,
+    /// "IKE", "ESP", "AH", ...
+    pub protocol: String,
+    /// Transform names, e.g. "ENCR_AES_CBC-256", "PRF_HMAC_SHA2_256",
+    /// "AUTH_HMAC_SHA2_256_128", "DH 14 (MODP_2048)"; IKEv1 attributes
+    /// joined per transform ("AES-CBC-256 SHA2-256 PSK group 14").
+    pub transforms: Vec<String>,
+    /// Diffie-Hellman groups named in the proposal (numbers).
+    pub dh_groups: Vec<u16>,
+    /// Encryption algorithm numbers (IKEv2 transform IDs / IKEv1 values).
+    pub encryption: Vec<u16>,
+    /// Integrity / hash algorithm numbers.
+    pub integrity: Vec<u16>,
+}
+
+/// One IKE message, as a fact.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageFact {
+    pub frame: u64,
+    pub frames: Vec<u64>,
+    pub ts_ns: i64,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub transport: Transport,
+    /// Sent by the IKE SA's original initiator.
+    pub from_initiator: bool,
+    /// A response (IKEv2 R flag; IKEv1: sent by the side that did not
+    /// start the exchange).
+    pub is_response: bool,
+    /// Length from the IKE header.
+    pub length: u32,
+    /// UDP/TCP payload plus transport header, i.e. the IP payload length.
+    pub ip_payload_len: u32,
+    pub ip_fragments: usize,
+    pub dont_fragment: bool,
+    pub truncated: bool,
+    pub ttl: u8,
+    pub payloads: Vec<&'static str>,
+    pub notify_types: Vec<u16>,
+    pub notify: Vec<String>,
+    pub ike_fragment: Option<(u16, u16)>,
+    /// The body is encrypted (IKEv2 SK/SKF, IKEv1 E flag).
+    pub encrypted: bool,
+    /// Same bytes (or the same RFC 7383 fragment) as an earlier message of
+    /// the exchange from the same side.
+    pub retransmission: bool,
+    pub ke_group: Option<u16>,
+    pub invalid_ke_group: Option<u16>,
+    pub vendor_ids: Vec<String>,
+    pub proposals: Vec<ProposalSummary>,
+    pub tunnel: Option<Tunnel>,
+    pub anomalies: Vec<&'static str>,
+    #[serde(skip)]
+    pub digest: u64,
+}
+
+impl MessageFact {
+    pub fn has_payload(&self, name: &str) -> bool {
+        self.payloads.contains(&name)
+    }
+    pub fn has_notify(&self, t: u16) -> bool {
+        self.notify_types.contains(&t)
+    }
+}
+
+/// One exchange: a request and its response (IKEv2), or the messages that
+/// share an IKEv1 message ID.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub exchange_type: u8,
+    pub name: String,
+    pub message_id: u32,
+    /// The request was sent by the IKE SA's original initiator.
+    pub requester_is_initiator: bool,
+    /// Every message, in capture order.
+    pub messages: Vec<MessageFact>,
+}
+
+impl Exchange {
+    /// Requests (including retransmissions), in order.
+    pub fn requests(&self) -> impl Iterator<Item = &MessageFact> {
+        self.messages.iter().filter(|m| !m.is_response)
+    }
+    /// Responses (including retransmissions), in order.
+    pub fn responses(&self) -> impl Iterator<Item = &MessageFact> {
+        self.messages.iter().filter(|m| m.is_response)
+    }
+    pub fn first_request(&self) -> Option<&MessageFact> {
+        self.requests().next()
+    }
+    pub fn first_response(&self) -> Option<&MessageFact> {
+        self.responses().next()
+    }
+    pub fn is_answered(&self) -> bool {
+        self.first_response().is_some()
+    }
+    /// Request transmissions after the first one (for RFC 7383 fragments,
+    /// repeated fragment 1 counts as one retransmission of the message).
+    pub fn retransmissions(&self) -> usize {
+        self.requests()
+            .filter(|m| m.retransmission && m.ike_fragment.is_none_or(|(n, _)| n == 1))
+            .count()
+    }
+    /// Times of every request transmission (first fragment only).
+    pub fn request_times(&self) -> Vec<i64> {
+        self.requests()
+            .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
+            .map(|m| m.ts_ns)
+            .collect()
+    }
+    /// Round-trip time: first response minus the last request sent before it.
+    pub fn rtt_ns(&self) -> Option<i64> {
+        let resp = self.first_response()?;
+        let req = self.requests().filter(|m| m.ts_ns <= resp.ts_ns).last()?;
+        Some(resp.ts_ns - req.ts_ns)
+    }
+    /// All frames of the requests.
+    pub fn request_frames(&self) -> Vec<u64> {
+        self.requests().map(|m| m.frame).collect()
+    }
+    /// Largest request, in bytes of IP payload.
+    pub fn max_request_len(&self) -> u32 {
+        self.requests().map(|m| m.ip_payload_len).max().unwrap_or(0)
+    }
+    /// The exchange is an IKEv2 liveness check (empty INFORMATIONAL) or an
+    /// IKEv1 R-U-THERE.
+    pub fn is_dpd(&self, version: u8) -> bool {
+        match (version, self.first_request()) {
+            (2, Some(r)) => self.exchange_type == 37 && r.length <= 96 && r.payloads == ["SK"],
+            (1, Some(r)) => r.has_notify(36136),
+            _ => false,
+        }
+    }
+}
+
+/// What NAT detection says (RFC 7296 section 2.23, RFC 3947 section 3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NatFacts {
+    /// NAT-D payloads were exchanged in both directions.
+    pub exchanged: bool,
+    /// A NAT changes the initiator's address or port.
+    pub initiator_behind_nat: bool,
+    /// A NAT changes the responder's address or port.
+    pub responder_behind_nat: bool,
+    /// The initiator's source hash matches no address it could have, while
+    /// the responder saw the initiator's real address: NAT detection faked
+    /// to force UDP encapsulation (strongSwan `encap = yes`).
+    pub faked_by_initiator: bool,
+    /// Frames of the NAT-D payloads compared.
+    pub frames: Vec<u64>,
+}
+
+/// Where the capture was taken relative to the IKE peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaptureSide {
+    /// On the initiator: its packets leave with an initial TTL, the
+    /// responder's arrive with a smaller one.
+    Initiator,
+    /// On the responder.
+    Responder,
+    /// Between them: both sides' packets have been routed.
+    InBetween,
+    /// Not enough to tell (one direction only, same link, odd TTLs).
+    Unknown,
+}
+
+/// Initial TTL / hop limit values of common stacks.
+fn is_initial_ttl(t: u8) -> bool {
+    matches!(t, 32 | 64 | 128 | 255)
+}
+
+fn capture_side(sa: &IkeSa) -> CaptureSide {
+    let msgs = sa.messages();
+    let ttl_of = |from_i: bool| {
+        msgs.iter()
+            .filter(|m| m.from_initiator == from_i && m.tunnel.is_none())
+            .map(|m| is_initial_ttl(m.ttl))
+            .next()
+    };
+    match (ttl_of(true), ttl_of(false)) {
+        (Some(true), Some(false)) => CaptureSide::Initiator,
+        (Some(false), Some(true)) => CaptureSide::Responder,
+        (Some(false), Some(false)) => CaptureSide::InBetween,
+        (Some(true), None) => CaptureSide::Initiator,
+        (None, Some(true)) => CaptureSide::Responder,
+        _ => CaptureSide::Unknown,
+    }
+}
+
+/// One IKE SA attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct IkeSa {
+    pub index: usize,
+    pub version: u8,
+    #[serde(serialize_with = "ser_hex8")]
+    pub ispi: [u8; 8],
+    #[serde(serialize_with = "ser_hex8")]
+    pub rspi: [u8; 8],
+    pub initiator: Endpoint,
+    pub responder: Endpoint,
+    pub exchanges: Vec<Exchange>,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    /// First frame where the SA's IKE traffic used UDP 4500 after UDP 500.
+    pub natt_switch_frame: Option<u64>,
+    /// The attempt this one retries (COOKIE, INVALID_KE_PAYLOAD, or a new
+    /// IKE_SA_INIT after a failure).
+    pub retry_of: Option<usize>,
+    pub nat: NatFacts,
+    /// The raw NAT-D comparisons behind `nat`.
+    pub nat_checks: nat::NatChecks,
+    /// Where the capture was taken, as far as TTLs tell.
+    pub capture_side: CaptureSide,
+    /// The initiator's and responder's vendor IDs, as names.
+    pub vendor_ids: Vec<String>,
+}
+
+fn ser_hex8<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex(v))
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+impl IkeSa {
+    /// Every message of the SA in capture order.
+    pub fn messages(&self) -> Vec<&MessageFact> {
+        let mut v: Vec<&MessageFact> = self.exchanges.iter().flat_map(|e| &e.messages).collect();
+        v.sort_by_key(|m| m.frame);
+        v
+    }
+    pub fn exchange(&self, exchange_type: u8) -> Option<&Exchange> {
+        self.exchanges
+            .iter()
+            .find(|e| e.exchange_type == exchange_type)
+    }
+    pub fn exchanges_of(&self, exchange_type: u8) -> impl Iterator<Item = &Exchange> {
+        self.exchanges
+            .iter()
+            .filter(move |e| e.exchange_type == exchange_type)
+    }
+    /// The addresses of both peers (unordered key).
+    pub fn peers(&self) -> (IpAddr, IpAddr) {
+        (self.initiator.addr, self.responder.addr)
+    }
+    pub fn first_frame(&self) -> u64 {
+        self.messages().first().map(|m| m.frame).unwrap_or(0)
+    }
+}
+
+/// ESP packets with one SPI in one direction.
+#[derive(Debug, Clone, Serialize)]
+pub struct EspFlow {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub spi: u32,
+    pub udp_ports: Option<(u16, u16)>,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub max_ip_payload_len: u32,
+}
+
+/// An ICMP or ICMPv6 error, with what it quotes.
+#[derive(Debug, Clone, Serialize)]
+pub struct IcmpFact {
+    pub frame: u64,
+    pub ts_ns: i64,
+    /// Who sent the error (the router or host).
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub v6: bool,
+    pub kind: ErrorKind,
+    pub icmp_type: u8,
+    pub code: u8,
+    pub mtu: Option<u32>,
+    pub quoted_src: Option<IpAddr>,
+    pub quoted_dst: Option<IpAddr>,
+    pub quoted_protocol: Option<u8>,
+    pub quoted_src_port: Option<u16>,
+    pub quoted_dst_port: Option<u16>,
+    pub quoted_len: Option<u32>,
+    pub quoted_esp_spi: Option<u32>,
+    pub quoted_ike_ispi: Option<String>,
+    /// The IKE SA the error refers to.
+    pub sa: Option<usize>,
+}
+
+/// An ICMP echo request or reply (for path MTU sweeps).
+#[derive(Debug, Clone, Serialize)]
+pub struct EchoFact {
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub request: bool,
+    pub id: u16,
+    pub seq: u16,
+    pub datagram_len: u32,
+    pub dont_fragment: bool,
+}
+
+/// A TCP SYN with its MSS option.
+#[derive(Debug, Clone, Serialize)]
+pub struct SynFact {
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub ack: bool,
+    pub mss: Option<u16>,
+    pub tunnel: Option<Tunnel>,
+}
+
+/// An IP fragment set that never completed, and the IKE message it carried
+/// when its first fragment says so.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncompleteFact {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    pub id: u32,
+    pub frames: Vec<u64>,
+    pub bytes_held: u32,
+    pub total_len: Option<u32>,
+    pub missing: Vec<MissingRange>,
+    pub has_first: bool,
+    pub has_last: bool,
+    pub udp_ports: Option<(u16, u16)>,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    /// From the first fragment: IKE initiator SPI, exchange type, message
+    /// ID and response flag.
+    pub ike: Option<IncompleteIke>,
+    /// The IKE SA it belongs to (by SPI, else by the peer addresses).
+    pub sa: Option<usize>,
+}
+
+/// The IKE header found in a first fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncompleteIke {
+    pub ispi: String,
+    pub exchange_type: u8,
+    pub message_id: u32,
+    pub is_response: bool,
+    pub length: u32,
+}
+
+/// Everything the capture says, facts only.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis {
+    pub stats: DecodeStats,
+    /// The read error that stopped the capture early, if any.
+    pub read_error: Option<String>,
+    pub sas: Vec<IkeSa>,
+    pub esp_flows: Vec<EspFlow>,
+    pub icmp_errors: Vec<IcmpFact>,
+    pub echoes: Vec<EchoFact>,
+    pub syns: Vec<SynFact>,
+    pub incomplete_fragments: Vec<IncompleteFact>,
+    pub keepalive_frames: Vec<u64>,
+    /// Distinct tunnels IKE/ESP/ICMP were found in.
+    pub tunnels: Vec<Tunnel>,
+    /// Decode anomalies by code: count and first frame.
+    pub decode_anomalies: BTreeMap<String, (u64, u64)>,
+    /// Frames whose IKE message had parse anomalies.
+    pub ike_anomaly_frames: Vec<u64>,
+    /// Frames cut by the snaplen that carried IKE.
+    pub truncated_ike_frames: Vec<u64>,
+}
+
+/// Caps on what is kept per capture, so memory stays flat on huge files.
+const MAX_ECHOES: usize = 20_000;
+const MAX_SYNS: usize = 20_000;
+const MAX_ICMP: usize = 20_000;
+const MAX_KEEPALIVE_FRAMES: usize = 1_000;
+const MAX_INCOMPLETE: usize = 20_000;
+
+/// Builds an [`Analysis`] from decode events.
+#[derive(Default)]
+pub struct SessionBuilder {
+    a: Analysis,
+    /// (version, initiator SPI) -> SA index (the latest attempt).
+    by_spi: HashMap<(u8, [u8; 8]), usize>,
+    esp: HashMap<(IpAddr, IpAddr, u32), usize>,
+}
+
+fn digest(data: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    h.finish()
+}
+
+fn proposals(m: &IkeMessage<'_>) -> Vec<ProposalSummary> {
+    let mut out = Vec::new();
+    for p in &m.payloads {
+        match &p.detail {
+            PayloadDetail::Sa(sa) => {
+                for prop in &sa.proposals {
+                    let mut s = ProposalSummary {
+                        number: prop.proposal_number,
+                        protocol: prop.protocol_name().unwrap_or("?").to_string(),
+                        transforms: Vec::new(),
+                        dh_groups: Vec::new(),
+                        encryption: Vec::new(),
+                        integrity: Vec::new(),
+                    };
+                    for t in &prop.transforms {
+                        let name = t
+                            .name()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("{}:{}", t.transform_type, t.transform_id));
+                        s.transforms.push(match t.key_length {
+                            Some(k) => format!("{name}-{k}"),
+                            None => name,
+                        });
+                        match t.transform_type {
+                            1 => s.encryption.push(t.transform_id),
+                            3 => s.integrity.push(t.transform_id),
+                            4 => s.dh_groups.push(t.transform_id),
+                            _ => {}
+                        }
+                    }
+                    out.push(s);
+                }
+            }
+            PayloadDetail::V1Sa(sa) => {
+                for prop in &sa.proposals {
+                    let mut s = ProposalSummary {
+                        number: prop.proposal_number,
+                        protocol: match prop.protocol_id {
+                            1 => "ISAKMP",
+                            2 => "AH",
+                            3 => "ESP",
+                            4 => "IPCOMP",
+                            _ => "?",
+                        }
+                        .to_string(),
+                        transforms: Vec::new(),
+                        dh_groups: Vec::new(),
+                        encryption: Vec::new(),
+                        integrity: Vec::new(),
+                    };
+                    for t in &prop.transforms {
+                        let mut parts = Vec::new();
+                        if let Some(n) = t.name(prop.protocol_id) {
+                            parts.push(n.to_string());
+                        }
+                        for a in &t.attributes {
+                            let an = a.name(prop.protocol_id).unwrap_or("attr");
+                            let v = a
+                                .value_name(prop.protocol_id)
+                                .map(str::to_string)
+                                .or_else(|| a.value.as_u64().map(|v| v.to_string()))
+                                .unwrap_or_default();
+                            parts.push(format!("{an}={v}"));
+                        }
+                        s.transforms.push(parts.join(" "));
+                        let isakmp = prop.protocol_id == 1;
+                        // RFC 2409 appendix A: 1 encryption, 2 hash, 4 group
+                        // (ISAKMP); RFC 2407 4.5: 4 group, 5 auth (IPsec).
+                        let (group_attr, integ_attr) = if isakmp { (4, 2) } else { (3, 5) };
+                        if let Some(g) = t.attribute_value(group_attr) {
+                            s.dh_groups.push(g as u16);
+                        }
+                        if let Some(h) = t.attribute_value(integ_attr) {
+                            s.integrity.push(h as u16);
+                        }
+                        if isakmp {
+                            if let Some(e) = t.attribute_value(1) {
+                                s.encryption.push(e as u16);
+                            }
+                        } else {
+                            s.encryption.push(u16::from(t.transform_id));
+                        }
+                    }
+                    out.push(s);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl SessionBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn new_sa(
+        &mut self,
+        version: u8,
+        ispi: [u8; 8],
+        initiator: Endpoint,
+        responder: Endpoint,
+        ts: i64,
+    ) -> usize {
+        let index = self.a.sas.len();
+        self.a.sas.push(IkeSa {
+            index,
+            version,
+            ispi,
+            rspi: [0; 8],
+            initiator,
+            responder,
+            exchanges: Vec::new(),
+            first_ts_ns: ts,
+            last_ts_ns: ts,
+            natt_switch_frame: None,
+            retry_of: None,
+            nat: NatFacts::default(),
+            nat_checks: nat::NatChecks::default(),
+            capture_side: CaptureSide::Unknown,
+            vendor_ids: Vec::new(),
+        });
+        self.by_spi.insert((version, ispi), index);
+        index
+    }
+
+    fn on_ike(&mut self, d: &IkeDatagram<'_>) {
+        let Ok(m) = &d.message else { return };
+        let h = &m.header;
+        let version = m.version();
+        if version != 1 && version != 2 {
+            return;
+        }
+        let seen = &d.seen;
+        self.note_tunnel(seen.tunnel);
+        let src = Endpoint {
+            addr: seen.src,
+            port: d.src_port,
+        };
+        let dst = Endpoint {
+            addr: seen.dst,
+            port: d.dst_port,
+        };
+        if seen.truncated {
+            self.a.truncated_ike_frames.push(seen.frame);
+        }
+        if !m.anomalies.is_empty() {
+            self.a.ike_anomaly_frames.push(seen.frame);
+        }
+        let dig = digest(d.raw);
+        let key = (version, h.ispi);
+        // Find or start the SA attempt.
+        let sa_idx = match self.by_spi.get(&key) {
+            Some(&i) => i,
+            None => {
+                // IKEv2 says who sent it; for IKEv1 the first sender seen
+                // is taken as the initiator (right whenever the capture
+                // holds the first message, whose responder cookie is zero).
+                let src_is_initiator = version == 1 || h.is_initiator();
+                let (i, r) = if src_is_initiator {
+                    (src, dst)
+                } else {
+                    (dst, src)
+                };
+                self.new_sa(version, h.ispi, i, r, seen.ts_ns)
+            }
+        };
+        let sa = &self.a.sas[sa_idx];
+        let from_initiator = if version == 2 {
+            h.is_initiator()
+        } else if sa.initiator.addr != sa.responder.addr {
+            src.addr == sa.initiator.addr
+        } else {
+            src.port == sa.initiator.port || (src.port == 4500 && dst.port != sa.initiator.port)
+        };
+        // IKEv2: which side started the exchange; IKEv1: found below.
+        let v2_requester_is_initiator = if h.is_response() {
+            !h.is_initiator()
+        } else {
+            h.is_initiator()
+        };
+        // A new IKE_SA_INIT request (different bytes) after a response to
+        // an earlier one starts a new attempt: COOKIE / INVALID_KE_PAYLOAD
+        // retries keep the SPI (RFC 7296 sections 2.6, 1.3).
+        let mut sa_idx = sa_idx;
+        if version == 2 && h.exchange_type == 34 && !h.is_response() && h.message_id == 0 {
+            let restart = self.a.sas[sa_idx].exchanges.iter().any(|e| {
+                e.exchange_type == 34 && e.is_answered() && !e.requests().any(|r| r.digest == dig)
+            });
+            if restart {
+                let old = sa_idx;
+                sa_idx = self.new_sa(version, h.ispi, src, dst, seen.ts_ns);
+                self.a.sas[sa_idx].retry_of = Some(old);
+            }
+        }
+        let sa = &mut self.a.sas[sa_idx];
+        sa.last_ts_ns = sa.last_ts_ns.max(seen.ts_ns);
+        if sa.rspi == [0; 8] && h.rspi != [0; 8] {
+            sa.rspi = h.rspi;
+        }
+        if sa.natt_switch_frame.is_none()
+            && d.transport == Transport::UdpNatt
+            && sa
+                .exchanges
+                .iter()
+                .flat_map(|e| &e.messages)
+                .any(|m| m.transport == Transport::Udp)
+        {
+            sa.natt_switch_frame = Some(seen.frame);
+        }
+        for v in m.vendor_ids() {
+            let name = v.name.map(str::to_string).unwrap_or_else(|| hex(v.data));
+            if !sa.vendor_ids.contains(&name) {
+                sa.vendor_ids.push(name);
+            }
+        }
+        // Find the exchange.
+        let ex_idx = if version == 2 {
+            sa.exchanges.iter().position(|e| {
+                e.message_id == h.message_id
+                    && e.requester_is_initiator == v2_requester_is_initiator
+                    && e.exchange_type == h.exchange_type
+            })
+        } else {
+            sa.exchanges
+                .iter()
+                .position(|e| e.message_id == h.message_id && e.exchange_type == h.exchange_type)
+        };
+        let ex_idx = match ex_idx {
+            Some(i) => i,
+            None => {
+                sa.exchanges.push(Exchange {
+                    exchange_type: h.exchange_type,
+                    name: m
+                        .exchange_name()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("exchange {}", h.exchange_type)),
+                    message_id: h.message_id,
+                    requester_is_initiator: if version == 2 {
+                        v2_requester_is_initiator
+                    } else {
+                        from_initiator
+                    },
+                    messages: Vec::new(),
+                });
+                sa.exchanges.len() - 1
+            }
+        };
+        let ex = &sa.exchanges[ex_idx];
+        let is_response = if version == 2 {
+            h.is_response()
+        } else {
+            from_initiator != ex.requester_is_initiator
+        };
+        let fragment = m.fragment();
+        let retransmission = ex.messages.iter().any(|o| {
+            o.from_initiator == from_initiator
+                && o.is_response == is_response
+                && (o.digest == dig || (fragment.is_some() && o.ike_fragment == fragment))
+        });
+        let encrypted = h.is_encrypted_v1() || m.has_encrypted_payload();
+        let fact = MessageFact {
+            frame: seen.frame,
+            frames: seen.frames.to_vec(),
+            ts_ns: seen.ts_ns,
+            src,
+            dst,
+            transport: d.transport,
+            from_initiator,
+            is_response,
+            length: h.length,
+            ip_payload_len: seen.ip_payload_len,
+            ip_fragments: if seen.frames.len() > 1 {
+                seen.frames.len()
+            } else {
+                0
+            },
+            dont_fragment: seen.dont_fragment,
+            truncated: seen.truncated,
+            ttl: seen.ttl,
+            payloads: m.payload_names(),
+            notify_types: m.notify_types(),
+            notify: m
+                .notify_names()
+                .into_iter()
+                .map(|c| c.into_owned())
+                .collect(),
+            ike_fragment: fragment,
+            encrypted,
+            retransmission,
+            ke_group: m.ke_group(),
+            invalid_ke_group: m.invalid_ke_group(),
+            vendor_ids: m
+                .vendor_ids()
+                .map(|v| v.name.map(str::to_string).unwrap_or_else(|| hex(v.data)))
+                .collect(),
+            proposals: proposals(m),
+            tunnel: seen.tunnel,
+            anomalies: m.anomalies.iter().map(|a| a.code()).collect(),
+            digest: dig,
+        };
+        nat::observe(sa, &fact, m);
+        sa.exchanges[ex_idx].messages.push(fact);
+    }
+
+    fn on_esp(&mut self, e: &EspPacket<'_>) {
+        self.note_tunnel(e.seen.tunnel);
+        let key = (e.seen.src, e.seen.dst, e.spi);
+        let n = self.a.esp_flows.len();
+        let i = *self.esp.entry(key).or_insert(n);
+        if i == n {
+            self.a.esp_flows.push(EspFlow {
+                src: e.seen.src,
+                dst: e.seen.dst,
+                spi: e.spi,
+                udp_ports: e.udp_ports,
+                first_frame: e.seen.frame,
+                last_frame: e.seen.frame,
+                first_ts_ns: e.seen.ts_ns,
+                last_ts_ns: e.seen.ts_ns,
+                packets: 0,
+                bytes: 0,
+                max_ip_payload_len: 0,
+            });
+        }
+        let f = &mut self.a.esp_flows[i];
+        f.last_frame = e.seen.frame;
+        f.last_ts_ns = e.seen.ts_ns;
+        f.packets += 1;
+        f.bytes += u64::from(e.seen.ip_payload_len);
+        f.max_ip_payload_len = f.max_ip_payload_len.max(e.seen.ip_payload_len);
+    }
+
+    fn on_icmp(&mut self, i: &IcmpEvent<'_>) {
+        match i.message {
+            IcmpMessage::Error {
+                kind,
+                icmp_type,
+                code,
+                mtu,
+                ..
+            } => {
+                if self.a.icmp_errors.len() >= MAX_ICMP {
+                    return;
+                }
+                let q: Option<&Quoted> = i.quoted.as_ref();
+                self.a.icmp_errors.push(IcmpFact {
+                    frame: i.seen.frame,
+                    ts_ns: i.seen.ts_ns,
+                    src: i.seen.src,
+                    dst: i.seen.dst,
+                    v6: i.v6,
+                    kind,
+                    icmp_type,
+                    code,
+                    mtu,
+                    quoted_src: q.map(|q| q.src),
+                    quoted_dst: q.map(|q| q.dst),
+                    quoted_protocol: q.map(|q| q.protocol),
+                    quoted_src_port: q.and_then(|q| q.src_port),
+                    quoted_dst_port: q.and_then(|q| q.dst_port),
+                    quoted_len: q.map(|q| q.datagram_len),
+                    quoted_esp_spi: q.and_then(|q| q.esp_spi),
+                    quoted_ike_ispi: q.and_then(|q| q.ike_ispi).map(|s| hex(&s)),
+                    sa: None,
+                });
+            }
+            IcmpMessage::Echo { request, id, seq } => {
+                if self.a.echoes.len() >= MAX_ECHOES {
+                    return;
+                }
+                self.a.echoes.push(EchoFact {
+                    frame: i.seen.frame,
+                    ts_ns: i.seen.ts_ns,
+                    src: i.seen.src,
+                    dst: i.seen.dst,
+                    request,
+                    id,
+                    seq,
+                    datagram_len: i.datagram_len,
+                    dont_fragment: i.seen.dont_fragment,
+                });
+            }
+            IcmpMessage::Other { .. } => {}
+        }
+    }
+
+    fn on_incomplete(&mut self, s: &IncompleteSet) {
+        if self.a.incomplete_fragments.len() >= MAX_INCOMPLETE {
+            return;
+        }
+        let ike = if s.key.protocol == 17 {
+            s.first_udp_ports.and_then(|(sp, dp)| {
+                let body = s.first_bytes.get(8..)?;
+                let natt = sp == 4500 || dp == 4500;
+                let body = if natt {
+                    body.strip_prefix(&[0, 0, 0, 0][..])?
+                } else if sp == 500 || dp == 500 {
+                    body
+                } else {
+                    return None;
+                };
+                let h = ike::IkeHeader::parse(body).ok()?;
+                Some(IncompleteIke {
+                    ispi: hex(&h.ispi),
+                    exchange_type: h.exchange_type,
+                    message_id: h.message_id,
+                    is_response: if h.major_version == 2 {
+                        h.is_response()
+                    } else {
+                        false
+                    },
+                    length: h.length,
+                })
+            })
+        } else {
+            None
+        };
+        self.a.incomplete_fragments.push(IncompleteFact {
+            src: s.key.src,
+            dst: s.key.dst,
+            protocol: s.key.protocol,
+            id: s.key.id,
+            frames: s.frames.clone(),
+            bytes_held: s.bytes_held,
+            total_len: s.total_len,
+            missing: s.missing.clone(),
+            has_first: s.has_first,
+            has_last: s.has_last,
+            udp_ports: s.first_udp_ports,
+            first_ts_ns: s.first_ts_ns,
+            last_ts_ns: s.last_ts_ns,
+            ike,
+            sa: None,
+        });
+    }
+
+    /// Ties ICMP errors and incomplete fragment sets to their IKE SA.
+    fn attach(&mut self) {
+        let sas = &self.a.sas;
+        let find_by_peers = |a: IpAddr, b: IpAddr| {
+            sas.iter()
+                .rev()
+                .find(|s| {
+                    (s.initiator.addr == a && s.responder.addr == b)
+                        || (s.initiator.addr == b && s.responder.addr == a)
+                })
+                .map(|s| s.index)
+        };
+        for icmp in &mut self.a.icmp_errors {
+            let (Some(qs), Some(qd)) = (icmp.quoted_src, icmp.quoted_dst) else {
+                continue;
+            };
+            let by_spi = icmp.quoted_ike_ispi.as_ref().and_then(|spi| {
+                sas.iter()
+                    .rev()
+                    .find(|s| hex(&s.ispi) == *spi && s.ts_range_contains(icmp.ts_ns))
+                    .or_else(|| sas.iter().rev().find(|s| hex(&s.ispi) == *spi))
+                    .map(|s| s.index)
+            });
+            icmp.sa = by_spi.or_else(|| find_by_peers(qs, qd));
+        }
+        for f in &mut self.a.incomplete_fragments {
+            let by_spi = f.ike.as_ref().and_then(|ike| {
+                sas.iter()
+                    .rev()
+                    .find(|s| hex(&s.ispi) == ike.ispi)
+                    .map(|s| s.index)
+            });
+            f.sa = by_spi.or_else(|| find_by_peers(f.src, f.dst));
+        }
+    }
+
+    /// Finishes the analysis.
+    pub fn finish(mut self, stats: DecodeStats, read_error: Option<String>) -> Analysis {
+        self.attach();
+        for sa in &mut self.a.sas {
+            sa.capture_side = capture_side(sa);
+            nat::conclude(sa);
+        }
+        self.a.stats = stats;
+        self.a.read_error = read_error;
+        self.a
+    }
+}
+
+impl IkeSa {
+    fn ts_range_contains(&self, ts: i64) -> bool {
+        ts >= self.first_ts_ns && ts <= self.last_ts_ns.saturating_add(120_000_000_000)
+    }
+}
+
+impl Sink for SessionBuilder {
+    fn ike(&mut self, m: &IkeDatagram<'_>) {
+        self.on_ike(m);
+    }
+    fn esp(&mut self, e: &EspPacket<'_>) {
+        self.on_esp(e);
+    }
+    fn keepalive(&mut self, k: &Keepalive<'_>) {
+        if self.a.keepalive_frames.len() < MAX_KEEPALIVE_FRAMES {
+            self.a.keepalive_frames.push(k.seen.frame);
+        }
+        self.note_tunnel(k.seen.tunnel);
+    }
+    fn icmp(&mut self, i: &IcmpEvent<'_>) {
+        self.note_tunnel(i.seen.tunnel);
+        self.on_icmp(i);
+    }
+    fn tcp_syn(&mut self, s: &TcpSyn<'_>) {
+        if s.mss.is_some() && self.a.syns.len() < MAX_SYNS {
+            self.a.syns.push(SynFact {
+                frame: s.seen.frame,
+                ts_ns: s.seen.ts_ns,
+                src: Endpoint {
+                    addr: s.seen.src,
+                    port: s.src_port,
+                },
+                dst: Endpoint {
+                    addr: s.seen.dst,
+                    port: s.dst_port,
+                },
+                ack: s.ack,
+                mss: s.mss,
+                tunnel: s.seen.tunnel,
+            });
+        }
+    }
+    fn incomplete_fragments(&mut self, s: &IncompleteSet) {
+        self.on_incomplete(s);
+    }
+    fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
+        let e = self
+            .a
+            .decode_anomalies
+            .entry(a.code().to_string())
+            .or_insert((0, frame));
+        e.0 += 1;
+    }
+}
+
+impl SessionBuilder {
+    fn note_tunnel(&mut self, t: Option<Tunnel>) {
+        if let Some(t) = t
+            && !self.a.tunnels.contains(&t)
+            && self.a.tunnels.len() < 64
+        {
+            self.a.tunnels.push(t);
+        }
+    }
+}
+
+/// Reads and analyses a whole capture (facts only).
+pub fn analyze_reader(
+    reader: &mut crate::capture::CaptureReader,
+    config: crate::decode::DecodeConfig,
+) -> Analysis {
+    let mut b = SessionBuilder::new();
+    let (stats, err) = crate::decode::decode_capture(reader, config, &mut b);
+    b.finish(stats, err.map(|e| e.to_string()))
+}
