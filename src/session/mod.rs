@@ -577,6 +577,37 @@ impl SessionBuilder {
         index
     }
 
+    /// The latest attempt between the same addresses, started at most 60 s
+    /// ago, that a new IKE_SA_INIT with a fresh SPI retries: its first
+    /// exchange was refused (an error notify or COOKIE) or never answered,
+    /// or its IKE_AUTH was answered by a lone error. Not one already retried.
+    fn failed_attempt(&self, i: Endpoint, r: Endpoint, ts: i64) -> Option<usize> {
+        let sa = self.a.sas.iter().rev().find(|s| {
+            s.initiator.addr == i.addr
+                && s.responder.addr == r.addr
+                && ts - s.first_ts_ns <= 60_000_000_000
+        })?;
+        if self.a.sas.iter().any(|s| s.retry_of == Some(sa.index)) {
+            return None;
+        }
+        let init = sa
+            .exchanges
+            .iter()
+            .rev()
+            .find(|e| matches!(e.exchange_type, 2 | 4 | 34))?;
+        let refused = match init.first_response() {
+            None => true,
+            Some(resp) => resp.notify_types.iter().any(|&t| t < 16384 || t == 16390),
+        };
+        let auth_refused = sa
+            .exchanges
+            .iter()
+            .filter(|e| e.exchange_type == 35)
+            .filter_map(|e| e.first_response())
+            .any(|m| m.encrypted && m.length <= 96);
+        (refused || auth_refused).then_some(sa.index)
+    }
+
     fn on_ike(&mut self, d: &IkeDatagram<'_>) {
         let Ok(m) = &d.message else { return };
         let h = &m.header;
@@ -615,7 +646,15 @@ impl SessionBuilder {
                 } else {
                     (dst, src)
                 };
-                self.new_sa(version, h.ispi, i, r, seen.ts_ns)
+                let opening = h.rspi == [0; 8] && !h.is_response() && src_is_initiator;
+                let previous = if opening {
+                    self.failed_attempt(i, r, seen.ts_ns)
+                } else {
+                    None
+                };
+                let idx = self.new_sa(version, h.ispi, i, r, seen.ts_ns);
+                self.a.sas[idx].retry_of = previous;
+                idx
             }
         };
         let sa = &self.a.sas[sa_idx];

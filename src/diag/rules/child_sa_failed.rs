@@ -66,7 +66,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             }
         }
         if sa.version == 2 {
-            let Some(auth) = sa.exchange(exch::IKE_AUTH) else {
+            let Some(auth) = super::last_ike_auth(sa) else {
                 continue;
             };
             let (Some(req), Some(resp)) = (auth.first_request(), auth.first_response()) else {

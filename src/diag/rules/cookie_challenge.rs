@@ -39,6 +39,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     vec![m.frame, r.first_frame()],
                 ),
+                None if a.stats.last_ts_ns.unwrap_or(0) - m.ts_ns < 2_000_000_000 => (
+                    Severity::Warning,
+                    "; the capture ends before a retry could be seen".to_string(),
+                    vec![m.frame],
+                ),
                 None => (
                     Severity::Error,
                     "; the initiator never retried with the cookie".to_string(),

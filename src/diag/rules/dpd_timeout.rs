@@ -31,7 +31,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             continue;
         }
         for p in pending(sa) {
-            if !p.exchange.is_dpd(sa.version) {
+            if !p.exchange.is_dpd(sa.version) || p.sends.len() < 2 {
                 continue;
             }
             let icmp: Vec<_> = icmp_for(a, sa)

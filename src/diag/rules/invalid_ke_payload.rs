@@ -38,14 +38,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .and_then(|x| x.first_request());
             let offered = req.and_then(|r| r.ke_group);
             let wanted = m.invalid_ke_group;
-            let retry = a.sas.iter().find(|s| s.retry_of == Some(sa.index));
-            let retry_ok = retry.is_some_and(|r| {
-                r.exchange(super::exch::IKE_SA_INIT)
-                    .and_then(|x| x.first_response())
-                    .is_some_and(|resp| {
-                        !resp.has_notify(notify::INVALID_KE_PAYLOAD) && resp.has_payload("KE")
-                    })
-            });
+            let chain = super::retries(a, sa);
+            let retry = chain.first().copied();
+            let retry_ok = chain.iter().any(|r| super::init_accepted(r));
             let g = |x: Option<u16>| {
                 x.map(|g| format!("group {g}"))
                     .unwrap_or_else(|| "?".into())
@@ -64,6 +59,17 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     Severity::Error,
                     "; the retry was rejected too: the initiator cannot agree on a group"
                         .to_string(),
+                )
+            } else if req.is_none() {
+                (
+                    Severity::Warning,
+                    "; the capture does not hold the initiator's side, so a retry cannot be seen"
+                        .to_string(),
+                )
+            } else if a.stats.last_ts_ns.unwrap_or(0) - m.ts_ns < 2_000_000_000 {
+                (
+                    Severity::Warning,
+                    "; the capture ends before a retry could be seen".to_string(),
                 )
             } else {
                 (

@@ -211,11 +211,16 @@ pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
     out
 }
 
+/// The last IKE_AUTH exchange (EAP and multiple authentication use several).
+pub(crate) fn last_ike_auth(sa: &IkeSa) -> Option<&Exchange> {
+    sa.exchanges_of(exch::IKE_AUTH).max_by_key(|e| e.message_id)
+}
+
 /// The IKE SA got past authentication (IKEv2 IKE_AUTH answered with more
 /// than a lone error notify; IKEv1 Main Mode or Aggressive Mode complete).
 pub(crate) fn authenticated(sa: &IkeSa) -> bool {
     if sa.version == 2 {
-        sa.exchange(exch::IKE_AUTH)
+        last_ike_auth(sa)
             .and_then(Exchange::first_response)
             .is_some_and(|r| !is_lone_error(r))
     } else {
@@ -263,6 +268,29 @@ pub(crate) fn icmp_for<'a>(a: &'a Analysis, sa: &IkeSa) -> Vec<&'a IcmpFact> {
 /// that matters for the outcome, but rules look at all of them.
 pub(crate) fn superseded(a: &Analysis, sa: &IkeSa) -> bool {
     a.sas.iter().any(|s| s.retry_of == Some(sa.index))
+}
+
+/// Every attempt that retries `sa`, directly or through other retries.
+pub(crate) fn retries<'a>(a: &'a Analysis, sa: &IkeSa) -> Vec<&'a IkeSa> {
+    let mut out: Vec<&IkeSa> = Vec::new();
+    let mut frontier = vec![sa.index];
+    while let Some(i) = frontier.pop() {
+        for s in a.sas.iter().filter(|s| s.retry_of == Some(i)) {
+            if !out.iter().any(|o| o.index == s.index) && out.len() < 64 {
+                out.push(s);
+                frontier.push(s.index);
+            }
+        }
+    }
+    out.sort_by_key(|s| s.index);
+    out
+}
+
+/// An IKE_SA_INIT answered with a KE payload and no error: the SA started.
+pub(crate) fn init_accepted(sa: &IkeSa) -> bool {
+    sa.exchange(exch::IKE_SA_INIT)
+        .and_then(Exchange::first_response)
+        .is_some_and(|r| r.has_payload("KE") && !r.notify_types.iter().any(|&t| t < 16384))
 }
 
 /// A later attempt between the same peers that got authenticated.

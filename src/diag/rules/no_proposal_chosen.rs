@@ -48,7 +48,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
         let seen = notify_seen(sa, notify::NO_PROPOSAL_CHOSEN);
         let Some(n) = seen.first() else { continue };
-        let child = sa.version == 1 && authenticated(sa);
+        // IKEv1: a notify after Main Mode message 6 is about Quick Mode.
+        let mm_done_at = sa
+            .exchanges
+            .iter()
+            .find(|x| x.exchange_type == exch::V1_MAIN)
+            .and_then(|x| x.messages.iter().filter(|m| !m.retransmission).nth(5))
+            .map(|m| m.ts_ns);
+        let child = sa.version == 1 && mm_done_at.is_some_and(|t| n.ts_ns > t);
         let exchange = match (sa.version, child) {
             (2, _) => sa
                 .exchanges
@@ -79,7 +86,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         {
             frames.push(req.frame);
         }
-        let sev = if later_success(a, sa) {
+        // Not fatal when the same negotiation got through after all.
+        let recovered = if child {
+            sa.exchanges_of(exch::V1_QUICK)
+                .any(|q| q.responses().any(|r| r.ts_ns > n.ts_ns))
+        } else {
+            authenticated(sa)
+        };
+        let sev = if recovered || later_success(a, sa) {
             Severity::Warning
         } else {
             Severity::Error

@@ -35,7 +35,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         for p in pending(sa) {
             let rekey = p.exchange.exchange_type == exch::CREATE_CHILD_SA
                 || (p.exchange.exchange_type == exch::V1_QUICK && first_qm_done);
-            if !rekey {
+            if !rekey || p.sends.len() < 2 {
                 continue;
             }
             let first = p.first();

@@ -38,7 +38,15 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         for p in pending(sa) {
             let first = p.first();
             let opening = matches!(p.exchange.exchange_type, 34 | 2 | 4);
-            if !opening || !first.from_initiator {
+            // A single transmission proves little (the capture may just end);
+            // and if the responder speaks IKE anywhere in the capture, the
+            // port is not blocked.
+            let responder_heard = a
+                .sas
+                .iter()
+                .flat_map(|s| s.messages())
+                .any(|m| m.src.addr == first.dst.addr);
+            if !opening || !first.from_initiator || p.sends.len() < 2 || responder_heard {
                 continue;
             }
             let port = first.dst.port;
