@@ -1,17 +1,20 @@
 //! IPv4 (RFC 791) and IPv6 (RFC 8200) headers, extension headers included.
 //!
-//! Parsing is delegated to etherparse's lax slicer (`LaxIpSlice`), which
-//! decodes as far as the captured bytes go; this module adds what ikediag
-//! needs on top: the fragment fields (RFC 791 section 3.2, RFC 8200 section
-//! 4.5) for our own reassembler, the declared datagram length (for MTU
-//! evidence), DF, whether an AH header (RFC 4302) was passed, and whether
-//! the snaplen cut the packet.
+//! Decodes as far as the captured bytes go (a lax decode: a packet cut by
+//! the snaplen still yields its header fields and the bytes that are there,
+//! with `truncated` set), and extracts what ikediag needs: the fragment
+//! fields (RFC 791 section 3.2, RFC 8200 section 4.5) for our reassembler,
+//! the declared datagram length (MTU evidence), DF, and whether an
+//! Authentication Header (RFC 4302) was passed.
+//!
+//! These headers are parsed here rather than with etherparse: our fuzzer
+//! found an out-of-bounds read (undefined behaviour, in `unsafe` code) in
+//! etherparse 0.21's IPv6 extension header iterator on a 49-byte input
+//! (`fuzz/regressions/decode_frame/`); see `docs/architecture.md`.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use etherparse::{Ipv6ExtensionSlice, LaxIpSlice};
-
-use super::link::NetKind;
+use super::{be16, be32, link::NetKind};
 
 /// Fragment fields of a packet that is one fragment of a larger datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,85 +63,171 @@ pub enum IpError {
     Malformed,
 }
 
-/// Decodes one IP packet. `kind` is what the link layer announced; the
-/// version nibble wins when they disagree (as in Wireshark).
+/// Extension headers followed at most (RFC 8200 allows a handful).
+const MAX_EXT_HEADERS: usize = 16;
+
+/// Decodes one IP packet. The version nibble decides, as in Wireshark;
+/// `_kind` (what the link layer announced) is only a hint.
 pub fn parse(_kind: NetKind, data: &[u8]) -> Result<IpPacket<'_>, IpError> {
-    let (slice, _ext_err) = LaxIpSlice::from_slice(data).map_err(|e| match e {
-        etherparse::err::ip::LaxHeaderSliceError::Len(_) => IpError::Truncated,
-        etherparse::err::ip::LaxHeaderSliceError::Content(_) => IpError::Malformed,
-    })?;
-    let payload = slice.payload();
-    match &slice {
-        LaxIpSlice::Ipv4(v4) => {
-            let h = v4.header();
-            let frag_off = u32::from(h.fragments_offset().value()) * 8;
-            let more = h.more_fragments();
-            let ihl = u32::from(h.ihl()) * 4;
-            let total = u32::from(h.total_len());
-            let has_ah = v4.extensions().auth.is_some();
-            let ah_len = v4
-                .extensions()
-                .auth
-                .map(|a| a.slice().len() as u32)
-                .unwrap_or(0);
-            Ok(IpPacket {
-                version: 4,
-                src: IpAddr::V4(h.source_addr()),
-                dst: IpAddr::V4(h.destination_addr()),
-                protocol: payload.ip_number.0,
-                payload: payload.payload,
-                payload_declared_len: total.saturating_sub(ihl + ah_len),
-                datagram_len: total,
-                dont_fragment: h.dont_fragment(),
-                fragment: (frag_off > 0 || more).then_some(FragInfo {
-                    id: u32::from(h.identification()),
-                    offset: frag_off,
-                    more,
-                }),
-                has_ah,
-                truncated: payload.incomplete,
-                ttl: h.ttl(),
-            })
-        }
-        LaxIpSlice::Ipv6(v6) => {
-            let h = v6.header();
-            let mut fragment = None;
-            let mut has_ah = false;
-            for ext in v6.extensions().clone() {
-                match ext {
-                    Ipv6ExtensionSlice::Fragment(f) => {
-                        let offset = u32::from(f.fragment_offset().value()) * 8;
-                        let more = f.more_fragments();
-                        if offset > 0 || more {
-                            fragment = Some(FragInfo {
-                                id: f.identification(),
-                                offset,
-                                more,
-                            });
-                        }
-                    }
-                    Ipv6ExtensionSlice::Authentication(_) => has_ah = true,
-                    _ => {}
+    match data.first().map(|b| b >> 4) {
+        None => Err(IpError::Truncated),
+        Some(4) => parse_v4(data),
+        Some(6) => parse_v6(data),
+        Some(_) => Err(IpError::Malformed),
+    }
+}
+
+/// Skips one AH header (RFC 4302 section 2.2: length in 4-byte words, minus 2).
+fn skip_ah(p: &[u8]) -> Option<(u8, usize)> {
+    let next = *p.first()?;
+    let len = (usize::from(*p.get(1)?) + 2) * 4;
+    (p.len() >= len).then_some((next, len))
+}
+
+fn parse_v4(data: &[u8]) -> Result<IpPacket<'_>, IpError> {
+    if data.len() < 20 {
+        return Err(IpError::Truncated);
+    }
+    let ihl = usize::from(data[0] & 0x0f) * 4;
+    if ihl < 20 {
+        return Err(IpError::Malformed);
+    }
+    if data.len() < ihl {
+        return Err(IpError::Truncated);
+    }
+    let total = usize::from(be16(data, 2).ok_or(IpError::Truncated)?);
+    // A total length of 0 (segmentation offload) or below the header:
+    // take what was captured, as Wireshark does.
+    let total = if total < ihl { data.len() } else { total };
+    let flags = be16(data, 6).ok_or(IpError::Truncated)?;
+    let offset = u32::from(flags & 0x1fff) * 8;
+    let more = flags & 0x2000 != 0;
+    let end = total.min(data.len());
+    let mut payload = data.get(ihl..end).unwrap_or(&[]);
+    let mut declared = total - ihl;
+    let mut protocol = data[9];
+    let mut has_ah = false;
+    if protocol == 51
+        && offset == 0
+        && let Some((next, len)) = skip_ah(payload)
+    {
+        has_ah = true;
+        protocol = next;
+        payload = payload.get(len..).unwrap_or(&[]);
+        declared = declared.saturating_sub(len);
+    }
+    let src = Ipv4Addr::new(data[12], data[13], data[14], data[15]);
+    let dst = Ipv4Addr::new(data[16], data[17], data[18], data[19]);
+    Ok(IpPacket {
+        version: 4,
+        src: IpAddr::V4(src),
+        dst: IpAddr::V4(dst),
+        protocol,
+        payload,
+        payload_declared_len: declared as u32,
+        datagram_len: total as u32,
+        dont_fragment: flags & 0x4000 != 0,
+        fragment: (offset > 0 || more).then_some(FragInfo {
+            id: u32::from(be16(data, 4).unwrap_or(0)),
+            offset,
+            more,
+        }),
+        has_ah,
+        truncated: data.len() < total,
+        ttl: data[8],
+    })
+}
+
+fn addr16(d: &[u8], off: usize) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    if let Some(s) = d.get(off..off + 16) {
+        a.copy_from_slice(s);
+    }
+    Ipv6Addr::from(a)
+}
+
+fn parse_v6(data: &[u8]) -> Result<IpPacket<'_>, IpError> {
+    if data.len() < 40 {
+        return Err(IpError::Truncated);
+    }
+    let plen = usize::from(be16(data, 4).ok_or(IpError::Truncated)?);
+    // Payload length 0: a jumbogram or offload; take what was captured.
+    let declared_total = if plen == 0 { data.len() - 40 } else { plen };
+    let end = (40 + declared_total).min(data.len());
+    let region = data.get(40..end).unwrap_or(&[]);
+    let mut next = data[6];
+    let mut off = 0usize;
+    let mut fragment = None;
+    let mut has_ah = false;
+    let mut cut = false;
+    for _ in 0..MAX_EXT_HEADERS {
+        let h = region.get(off..).unwrap_or(&[]);
+        match next {
+            // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let (Some(&nh), Some(&l)) = (h.first(), h.get(1)) else {
+                    cut = true;
+                    break;
+                };
+                let len = (usize::from(l) + 1) * 8;
+                if h.len() < len {
+                    cut = true;
+                    break;
                 }
+                next = nh;
+                off += len;
             }
-            let ext_len = v6.extensions().slice().len() as u32;
-            let plen = u32::from(h.payload_length());
-            Ok(IpPacket {
-                version: 6,
-                src: IpAddr::V6(h.source_addr()),
-                dst: IpAddr::V6(h.destination_addr()),
-                protocol: payload.ip_number.0,
-                payload: payload.payload,
-                payload_declared_len: plen.saturating_sub(ext_len),
-                datagram_len: 40 + plen,
-                dont_fragment: true,
-                fragment,
-                has_ah,
-                truncated: payload.incomplete,
-                ttl: h.hop_limit(),
-            })
+            44 => {
+                if h.len() < 8 {
+                    cut = true;
+                    break;
+                }
+                let fo = be16(h, 2).unwrap_or(0);
+                let frag_off = u32::from(fo & 0xfff8);
+                let more = fo & 1 != 0;
+                next = h[0];
+                off += 8;
+                if frag_off > 0 || more {
+                    fragment = Some(FragInfo {
+                        id: be32(h, 4).unwrap_or(0),
+                        offset: frag_off,
+                        more,
+                    });
+                    // The rest is fragment data: the fragmentable part of the
+                    // original packet, reassembled before it is decoded.
+                    break;
+                }
+                // An atomic fragment (RFC 6946): carry on.
+            }
+            51 => match skip_ah(h) {
+                Some((nh, len)) => {
+                    has_ah = true;
+                    next = nh;
+                    off += len;
+                }
+                None => {
+                    cut = true;
+                    break;
+                }
+            },
+            _ => break,
         }
     }
+    let payload = region.get(off..).unwrap_or(&[]);
+    Ok(IpPacket {
+        version: 6,
+        src: IpAddr::V6(addr16(data, 8)),
+        dst: IpAddr::V6(addr16(data, 24)),
+        protocol: next,
+        payload,
+        payload_declared_len: declared_total.saturating_sub(off) as u32,
+        datagram_len: (40 + declared_total) as u32,
+        dont_fragment: true,
+        fragment,
+        has_ah,
+        truncated: cut || data.len() < 40 + declared_total,
+        ttl: data[7],
+    })
 }
 
 #[cfg(test)]
@@ -206,6 +295,34 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_extension_chain_and_cut_headers() {
+        let mut p = vec![0x60, 0, 0, 0, 0, 32, 0, 64];
+        p.extend_from_slice(&[0u8; 32]);
+        // Hop-by-hop (8 bytes) -> destination options (8) -> UDP.
+        p.extend_from_slice(&[60, 0, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&[0x01, 0xf4, 0x01, 0xf4, 0, 16, 0, 0]);
+        p.extend_from_slice(&[0u8; 8]);
+        let ip = parse(NetKind::Ipv6, &p).unwrap();
+        assert_eq!(ip.protocol, 17);
+        assert_eq!(ip.payload.len(), 16);
+        assert_eq!(ip.payload_declared_len, 16);
+        // Cut inside the second extension header: decoded as far as it goes.
+        let ip = parse(NetKind::Ipv6, &p[..52]).unwrap();
+        assert!(ip.truncated);
+        assert_eq!(ip.protocol, 60);
+        // A hop-by-hop length that runs past the packet.
+        let mut q = p.clone();
+        q[41] = 200;
+        let ip = parse(NetKind::Ipv6, &q).unwrap();
+        assert!(ip.truncated);
+        for n in 0..p.len() {
+            let _ = parse(NetKind::Ipv6, &p[..n]);
+            let _ = parse(NetKind::Ipv6, &q[..n]);
+        }
+    }
+
+    #[test]
     fn never_panics_on_prefixes() {
         let p = first_fragment_header();
         for n in 0..64 {
@@ -214,7 +331,11 @@ mod tests {
         assert_eq!(parse(NetKind::Ipv4, &[]), Err(IpError::Truncated));
         assert_eq!(
             parse(NetKind::Ipv4, &[0x41, 0, 0, 0]),
-            Err(IpError::Malformed)
+            Err(IpError::Truncated)
         );
+        let mut bad_ihl = first_fragment_header();
+        bad_ihl[0] = 0x41;
+        assert_eq!(parse(NetKind::Ipv4, &bad_ihl), Err(IpError::Malformed));
+        assert_eq!(parse(NetKind::Ipv4, &[0x71; 40]), Err(IpError::Malformed));
     }
 }

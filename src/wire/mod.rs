@@ -6,8 +6,9 @@
 //!
 //! - [`link`]: link-layer framing (Ethernet + VLAN/QinQ + PPPoE + MPLS, Linux
 //!   cooked v1/v2, raw IP, BSD loopback, NFLOG, PPP) down to an IP packet.
-//! - [`ip`]: IPv4 (RFC 791) and IPv6 (RFC 8200) with extension headers, via
-//!   etherparse's lax slicer, plus the fragment fields the reassembler needs.
+//! - [`ip`]: IPv4 (RFC 791) and IPv6 (RFC 8200) with extension headers,
+//!   decoded as far as the bytes go, plus the fragment fields the
+//!   reassembler needs.
 //! - [`udp`]: the UDP header and the RFC 3948 / RFC 7296 section 2.23
 //!   classification of UDP 500/4500 payloads (IKE, non-ESP marker, NAT
 //!   keepalive, ESP-in-UDP).
