@@ -21,6 +21,8 @@ mod stream;
 mod tests;
 
 use std::io::{ErrorKind, Read};
+mod gzip;
+
 use std::path::{Path, PathBuf};
 
 use stream::StreamBuf;
@@ -69,6 +71,22 @@ pub struct Frame<'a> {
     pub orig_len: u32,
     /// The captured bytes.
     pub data: &'a [u8],
+}
+
+/// Hands the zstd decompressor at most [`SMALL_READ`] bytes of output space
+/// per call. Like flate2 (see `gzip.rs`), a decompressor that fails returns
+/// the error instead of the bytes it decoded in the same call; with small
+/// reads at most [`SMALL_READ`] bytes before a corruption are lost.
+struct SmallReads<R>(R);
+
+/// Output bytes asked of a decompressor per call.
+const SMALL_READ: usize = 2048;
+
+impl<R: Read> Read for SmallReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(SMALL_READ);
+        self.0.read(buf.get_mut(..n).unwrap_or(&mut []))
+    }
 }
 
 /// A tool failure while reading a capture.
@@ -240,9 +258,9 @@ impl CaptureReader {
         let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(prefix).chain(r));
         let src: Box<dyn Read + Send> = match compression {
             Compression::None => raw,
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+            Compression::Gzip => Box::new(gzip::GzipReader::new(raw)),
             Compression::Zstd => match zstd::stream::read::Decoder::new(raw) {
-                Ok(d) => Box::new(d),
+                Ok(d) => Box::new(SmallReads(d)),
                 Err(source) => {
                     return Err(CaptureError::Io {
                         path,
