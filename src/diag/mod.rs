@@ -308,3 +308,28 @@ pub fn rule_markdown(r: &Rule) -> String {
 fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// The generated `docs/rules/` tree: (file name, contents), the index first.
+pub fn rule_docs() -> Vec<(String, String)> {
+    let mut index = String::from(
+        "# Diagnosis rules\n\nGenerated from the rules themselves (`src/diag/rules/`); do not edit by hand.\n\
+         Regenerate with `IKEDIAG_UPDATE_DOCS=1 cargo test --test rule_docs`.\n\n\
+         | code | name | severity | summary |\n|---|---|---|---|\n",
+    );
+    let mut files = Vec::new();
+    let mut all: Vec<&Rule> = rules::ALL.to_vec();
+    all.sort_by_key(|r| r.code);
+    for r in all {
+        index.push_str(&format!(
+            "| {} | [`{}`]({}.md) | {} | {} |\n",
+            r.code,
+            r.name,
+            r.name,
+            r.severity.as_str(),
+            r.summary
+        ));
+        files.push((format!("{}.md", r.name), rule_markdown(r)));
+    }
+    files.insert(0, ("README.md".to_string(), index));
+    files
+}

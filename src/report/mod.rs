@@ -89,6 +89,9 @@ pub struct ExchangeReport {
     pub request_frames: Vec<u64>,
     pub response_frames: Vec<u64>,
     pub answered: bool,
+    /// A message that expects an answer never got one (IKEv1
+    /// Informationals expect none).
+    pub unanswered: bool,
     pub retransmissions: usize,
     /// Seconds from the first transmission to each retransmission (the backoff).
     pub retransmission_times: Vec<f64>,
@@ -101,6 +104,7 @@ pub struct ExchangeReport {
 }
 
 fn sa_report(sa: &IkeSa, v: &Verdict) -> SaReport {
+    let pending = crate::diag::rules::pending(sa);
     let exchanges = sa
         .exchanges
         .iter()
@@ -119,6 +123,7 @@ fn sa_report(sa: &IkeSa, v: &Verdict) -> SaReport {
                 request_frames: e.requests().map(|m| m.frame).collect(),
                 response_frames: e.responses().map(|m| m.frame).collect(),
                 answered: e.is_answered(),
+                unanswered: pending.iter().any(|p| std::ptr::eq(p.exchange, e)),
                 retransmissions: e.retransmissions(),
                 retransmission_times: times
                     .iter()

@@ -53,3 +53,58 @@ pub fn read_tsv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         })
         .collect()
 }
+
+/// Analyses a capture and builds its report, as `ikediag analyze` does.
+pub fn report(path: &Path) -> ikediag::report::Report {
+    let mut reader = CaptureReader::open(path).expect("open capture");
+    let a = ikediag::session::analyze_reader(&mut reader, DecodeConfig::default());
+    ikediag::report::build(
+        &path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        &a,
+        &ikediag::diag::RuleSelection::default(),
+    )
+}
+
+/// A lab label (`*.label`, TOML), the few keys the tests read.
+#[derive(Debug)]
+pub struct Label {
+    pub outcome: String,
+    pub failed_exchange: Option<String>,
+    pub diagnosis: Vec<String>,
+}
+
+/// Reads the keys the tests need from a lab label (a tiny TOML subset:
+/// `key = "string"` and `key = ["a", "b"]` lines).
+pub fn read_label(path: &Path) -> Label {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut l = Label {
+        outcome: String::new(),
+        failed_exchange: None,
+        diagnosis: Vec::new(),
+    };
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let unq = |s: &str| s.trim().trim_matches('"').to_string();
+        match k.trim() {
+            "outcome" => l.outcome = unq(v),
+            "failed_exchange" => l.failed_exchange = Some(unq(v)),
+            "diagnosis" => {
+                l.diagnosis = v
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .split(',')
+                    .map(unq)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+    l
+}

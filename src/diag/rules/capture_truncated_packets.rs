@@ -13,7 +13,7 @@ pub(crate) static RULE: Rule = Rule {
         why_it_fails: "It limits what can be said: payloads (notifies, certificates) and RFC 7383 \
                        fragments beyond the cut are not visible, and IP fragments cut short cannot \
                        be reassembled.",
-        evidence: "The cut frames.",
+        evidence: "The frames whose captured length is shorter than their length on the wire.",
         likely_causes: "A capture taken with a small snaplen (`tcpdump -s 128`, a router's packet \
                         capture with a default slice size).",
         how_to_fix: "Capture whole packets: `tcpdump -s 0` (the default in current tcpdump), or raise \

@@ -14,7 +14,7 @@ pub(crate) static RULE: Rule = Rule {
                   whether the initiator retried with the cookie.",
         why_it_fails: "It does not when the initiator retries; an initiator that never echoes the \
                        cookie cannot connect while the responder is under (real or perceived) load.",
-        evidence: "The challenge and the retry.",
+        evidence: "The COOKIE response and the retry that echoes the cookie.",
         likely_causes: "The responder has many half-open SAs (a DoS, or many clients at once), or its \
                         cookie threshold is low (strongSwan charon.cookie_threshold).",
         how_to_fix: "Nothing if the retry succeeds; otherwise update the initiator (cookies are \

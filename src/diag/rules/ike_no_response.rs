@@ -31,10 +31,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
         for p in pending(sa) {
             let ex = p.exchange;
-            // Liveness checks and rekeys are judged by their own rules.
-            if ex.is_dpd(sa.version)
-                || ex.exchange_type == exch::CREATE_CHILD_SA
-                || (sa.version == 1
+            // Retransmitted liveness checks and rekeys are judged by their
+            // own rules (dpd-timeout, rekey-failed).
+            let retransmitted = p.sends.len() >= 2;
+            if retransmitted && ex.is_dpd(sa.version)
+                || retransmitted && ex.exchange_type == exch::CREATE_CHILD_SA
+                || (retransmitted
+                    && sa.version == 1
                     && ex.exchange_type == exch::V1_QUICK
                     && super::authenticated(sa)
                     && sa

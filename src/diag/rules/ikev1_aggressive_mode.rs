@@ -15,7 +15,7 @@ pub(crate) static RULE: Rule = Rule {
                        offline (ike-scan / psk-crack), and identities travel in clear; many \
                        responders refuse Aggressive Mode with PSK (strongSwan \
                        charon.i_dont_care_about_security_and_use_aggressive_mode_psk).",
-        evidence: "The Aggressive Mode messages.",
+        evidence: "The Aggressive Mode messages between the two peers.",
         likely_causes: "Legacy remote-access clients and routers configured for Aggressive Mode.",
         how_to_fix: "Move to IKEv2, or at least Main Mode with certificates.",
     },

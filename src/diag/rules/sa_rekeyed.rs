@@ -13,9 +13,9 @@ pub(crate) static RULE: Rule = Rule {
         detects: "Answered CREATE_CHILD_SA exchanges (CHILD SA or IKE SA rekeys; which one is \
                   encrypted), and IKEv1 Quick Modes after the first one.",
         why_it_fails: "It does not: it shows that rekeying works on this path.",
-        evidence: "The rekey exchanges.",
-        likely_causes: "SA lifetimes expiring.",
-        how_to_fix: "Nothing to fix.",
+        evidence: "The answered CREATE_CHILD_SA or later Quick Mode exchanges.",
+        likely_causes: "SA lifetimes (rekey_time, lifetime, ikelifetime) running out, as configured.",
+        how_to_fix: "Nothing to fix: rekeying works on this path.",
     },
     check,
 };
