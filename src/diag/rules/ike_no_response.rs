@@ -34,15 +34,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             // Retransmitted liveness checks and rekeys are judged by their
             // own rules (dpd-timeout, rekey-failed).
             let retransmitted = p.sends.len() >= 2;
-            if retransmitted && ex.is_dpd(sa.version)
-                || retransmitted && ex.exchange_type == exch::CREATE_CHILD_SA
-                || (retransmitted
-                    && sa.version == 1
-                    && ex.exchange_type == exch::V1_QUICK
-                    && super::authenticated(sa)
-                    && sa
-                        .exchanges_of(exch::V1_QUICK)
-                        .any(|q| q.first_response().is_some()))
+            let rekey_qm = sa.version == 1
+                && ex.exchange_type == exch::V1_QUICK
+                && super::authenticated(sa)
+                && sa
+                    .exchanges_of(exch::V1_QUICK)
+                    .any(|q| q.first_response().is_some());
+            if retransmitted
+                && (ex.is_dpd(sa.version) || ex.exchange_type == exch::CREATE_CHILD_SA || rekey_qm)
             {
                 continue;
             }
