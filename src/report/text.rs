@@ -21,6 +21,24 @@ fn table(width: u16) -> Table {
     t
 }
 
+/// Status notifies every modern peer sends; the exchange table leaves them
+/// out (the JSON report keeps them all).
+const ROUTINE_NOTIFIES: &[&str] = &[
+    "NAT_DETECTION_SOURCE_IP",
+    "NAT_DETECTION_DESTINATION_IP",
+    "SIGNATURE_HASH_ALGORITHMS",
+    "REDIRECT_SUPPORTED",
+    "CHILDLESS_IKEV2_SUPPORTED",
+    "MULTIPLE_AUTH_SUPPORTED",
+    "MOBIKE_SUPPORTED",
+    "ADDITIONAL_IP4_ADDRESS",
+    "ADDITIONAL_IP6_ADDRESS",
+    "EAP_ONLY_AUTHENTICATION",
+    "IKEV2_MESSAGE_ID_SYNC_SUPPORTED",
+    "INITIAL_CONTACT",
+    "INITIAL-CONTACT",
+];
+
 fn frames_short(frames: &[u64]) -> String {
     const MAX: usize = 12;
     let mut v: Vec<String> = frames.iter().take(MAX).map(u64::to_string).collect();
@@ -186,7 +204,12 @@ pub fn render(r: &Report, width: u16) -> String {
                         .map(|l| l.to_string())
                         .unwrap_or_else(|| "-".into())
                 ),
-                e.notify.join(", "),
+                e.notify
+                    .iter()
+                    .filter(|n| !ROUTINE_NOTIFIES.contains(&n.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]);
         }
         let _ = writeln!(s, "{t}");

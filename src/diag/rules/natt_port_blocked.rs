@@ -50,9 +50,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             }
             let mut msg = format!(
                 "IKE_SA_INIT was answered on UDP 500, then from frame {switch} the peers moved to UDP 4500, \
-                 and the {} to {} on 4500 got no answer ({} over {}): UDP 4500 is blocked",
+                 and the {} to {} on UDP 4500 got no answer ({} over {}): UDP 4500 is blocked",
                 p.what(sa),
-                first.dst,
+                first.dst.addr,
                 plural(p.sends.len(), "transmission"),
                 secs(p.span_ns())
             );
