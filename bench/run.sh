@@ -39,9 +39,15 @@ best() {
 }
 
 got=$("$bin" messages --format json "$cap" | wc -l)
+# analyze must agree with the truth file too
+read -r una inc <<< "$("$bin" analyze --format json "$cap" | python3 -c "import json,sys; s=json.load(sys.stdin)['stats']; print(s['unanswered_requests'], s['incomplete_fragment_sets'])")"
+want_una=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['unanswered_requests'])" "$cap.truth.json")
+want_inc=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['incomplete_fragment_sets'])" "$cap.truth.json")
 peak_kb=$( { /usr/bin/time -f "%M" "$bin" messages --format json "$cap" > /dev/null; } 2>&1 | tail -1)
 t_cat=$(best 5 "cat '$cap' > /dev/null")
 t_ike=$(best 5 "'$bin' messages --format json '$cap' > /dev/null")
+t_ana=$(best 5 "'$bin' analyze --format json '$cap' > /dev/null")
+peak_ana_kb=$( { /usr/bin/time -f "%M" "$bin" analyze --format json "$cap" > /dev/null; } 2>&1 | tail -1)
 if command -v tshark > /dev/null; then
   t_tshark=$(best 1 "tshark -r '$cap' -Y isakmp -T fields -e frame.number > /dev/null 2>&1")
 else
@@ -56,11 +62,17 @@ echo "| command | seconds (best of runs) | GB/s | ikediag speed as a ratio |"
 echo "|---|---|---|---|"
 echo "| \`cat FILE > /dev/null\` | $t_cat | $(gbps "$t_cat") | $(ratio "$t_cat" "$t_ike")x of cat |"
 echo "| \`ikediag messages --format json FILE\` | $t_ike | $(gbps "$t_ike") | 1 |"
+echo "| \`ikediag analyze --format json FILE\` | $t_ana | $(gbps "$t_ana") | $(ratio "$t_ana" "$t_ike")x the time of messages |"
 if [ -n "$t_tshark" ]; then
   echo "| \`tshark -r FILE -Y isakmp -T fields -e frame.number\` | $t_tshark | $(gbps "$t_tshark") | ikediag is $(ratio "$t_tshark" "$t_ike")x faster |"
 fi
 echo
-echo "ikediag peak RSS: $((peak_kb / 1024)) MiB"
+echo "ikediag peak RSS: messages $((peak_kb / 1024)) MiB, analyze $((peak_ana_kb / 1024)) MiB"
+echo "analyze: unanswered_requests $una (truth $want_una), incomplete_fragment_sets $inc (truth $want_inc)"
+if [ "$una" != "$want_una" ] || [ "$inc" != "$want_inc" ]; then
+  echo "MISMATCH: analyze stats differ from the truth file" >&2
+  exit 1
+fi
 if [ "$got" != "$want" ]; then
   echo "MISMATCH: ikediag listed $got IKE messages, truth says $want" >&2
   exit 1

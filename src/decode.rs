@@ -362,15 +362,26 @@ impl Decoder {
         }
     }
 
+    /// How a UDP/TCP port pair is treated. Like Wireshark, which tries the
+    /// lower port's dissector first, traffic whose other port is a lower,
+    /// well-known service port (1-1023, e.g. DNS 53 answering a client that
+    /// happened to pick 4500) is not IKE; 501 -> 500 still is.
     fn role(&self, a: u16, b: u16) -> Option<PortRole> {
         let natt = |p: u16| p == udp::NATT_PORT || self.config.extra_ports.contains(&p);
-        if natt(a) || natt(b) {
-            Some(PortRole::Natt)
-        } else if a == udp::IKE_PORT || b == udp::IKE_PORT {
-            Some(PortRole::Ike)
+        let ike = |p: u16| p == udp::IKE_PORT;
+        let service = |p: u16, ike_port: u16| (1..1024).contains(&p) && p < ike_port;
+        let (role, port, other) = if natt(a) {
+            (PortRole::Natt, a, b)
+        } else if natt(b) {
+            (PortRole::Natt, b, a)
+        } else if ike(a) {
+            (PortRole::Ike, a, b)
+        } else if ike(b) {
+            (PortRole::Ike, b, a)
         } else {
-            None
-        }
+            return None;
+        };
+        (!service(other, port)).then_some(role)
     }
 
     fn transport<S: Sink>(&mut self, p: &IpPacket<'_>, ctx: Ctx<'_>, sink: &mut S) {
