@@ -11,6 +11,7 @@ use ikediag::capture::CaptureReader;
 use ikediag::decode::{DecodeConfig, decode_capture};
 use ikediag::diag::{self, RuleSelection};
 use ikediag::messages::{MessageCollector, render_table, write_json_lines};
+use ikediag::mtu;
 use ikediag::report;
 
 /// Tells you why an IPsec VPN does not connect, from a packet capture.
@@ -49,6 +50,54 @@ enum Command {
         #[arg(long)]
         width: Option<u16>,
     },
+    /// Compute the tunnel MTU and TCP MSS for a path and an IPsec setup, with the commands that set them.
+    ///
+    /// Give the path MTU (--path-mtu), or the access line (--access), or the
+    /// largest DF ping payload that got an answer (--ping-payload: the -l value
+    /// of Windows `ping -f -l N`, the -s value of Linux `ping -M do -s N`).
+    /// Write the ESP proposal as in strongSwan, so it can be pasted from the
+    /// config: aes256-sha256, aes128-sha1, 3des-sha1, aes128gcm16, aes256gcm8,
+    /// chacha20poly1305, null-sha256.
+    ///
+    /// Examples:
+    ///   ikediag mtu --path-mtu 1454 --natt --esp aes256-sha256
+    ///   ikediag mtu --access pppoe --natt --esp aes128gcm16
+    ///   ikediag mtu --ping-payload 1252 --natt
+    ///   ikediag mtu --access map-e --mode l2tp --natt --esp aes128-sha1
+    #[command(verbatim_doc_comment)]
+    Mtu {
+        /// The path MTU in bytes (the largest IP packet the path carries).
+        #[arg(long, conflicts_with_all = ["access", "ping_payload"])]
+        path_mtu: Option<u32>,
+        /// The access line, when the path MTU is not known: ethernet (1500), pppoe (1492),
+        /// map-e / ds-lite IPv4-in-IPv6 (1460), pppoe-map-e (1452).
+        #[arg(long, value_enum, conflicts_with = "ping_payload")]
+        access: Option<AccessArg>,
+        /// The largest payload of a DF ping that was answered (ping -f -l N / ping -M do -s N).
+        #[arg(long)]
+        ping_payload: Option<u32>,
+        /// The ping was IPv6 (payload + 48 instead of + 28).
+        #[arg(long, requires = "ping_payload")]
+        ping_ipv6: bool,
+        /// NAT traversal: ESP in UDP 4500 (on whenever a NAT is in the path).
+        #[arg(long)]
+        natt: bool,
+        /// The ESP proposal, strongSwan style.
+        #[arg(long, default_value = "aes256-sha256")]
+        esp: String,
+        /// What the tunnel carries.
+        #[arg(long, value_enum, default_value_t = ModeArg::Tunnel)]
+        mode: ModeArg,
+        /// The outer (Internet-facing) addresses are IPv6.
+        #[arg(long)]
+        outer_ipv6: bool,
+        /// ESP over TCP (RFC 8229).
+        #[arg(long)]
+        tcp: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+        format: AnalyzeFormat,
+    },
     /// List the diagnosis rules, or print one rule's documentation.
     Rules {
         /// A rule code (NET006) or name (mtu-blackhole).
@@ -69,6 +118,23 @@ enum Command {
         #[arg(long = "port", value_name = "PORT")]
         ports: Vec<u16>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum AccessArg {
+    Ethernet,
+    Pppoe,
+    #[value(alias = "ds-lite", alias = "mape", alias = "v6plus")]
+    MapE,
+    PppoeMapE,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ModeArg {
+    Tunnel,
+    Transport,
+    L2tp,
+    Gre,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -101,6 +167,44 @@ fn main() -> ExitCode {
             width,
         ),
         Command::Rules { rule } => rules(rule.as_deref()),
+        Command::Mtu {
+            path_mtu,
+            access,
+            ping_payload,
+            ping_ipv6,
+            natt,
+            esp,
+            mode,
+            outer_ipv6,
+            tcp,
+            format,
+        } => {
+            let (path, source) = match (path_mtu, access, ping_payload) {
+                (Some(p), _, _) => (p, "given".to_string()),
+                (None, Some(a), _) => {
+                    let acc = match a {
+                        AccessArg::Ethernet => mtu::Access::Ethernet,
+                        AccessArg::Pppoe => mtu::Access::Pppoe,
+                        AccessArg::MapE => mtu::Access::MapE,
+                        AccessArg::PppoeMapE => mtu::Access::PppoeMapE,
+                    };
+                    (acc.path_mtu(), format!("{a:?} access").to_lowercase())
+                }
+                (None, None, Some(p)) => (
+                    mtu::path_mtu_from_ping_payload(p, ping_ipv6),
+                    format!(
+                        "a DF ping payload of {p} bytes + 8 (ICMP header) + {} ({} header)",
+                        if ping_ipv6 { 40 } else { 20 },
+                        if ping_ipv6 { "IPv6" } else { "IPv4" }
+                    ),
+                ),
+                (None, None, None) => (
+                    1500,
+                    "Ethernet default; give --path-mtu, --access or --ping-payload".to_string(),
+                ),
+            };
+            mtu_command(path, source, natt, &esp, mode, outer_ipv6, tcp, format)
+        }
         Command::Messages {
             files,
             format,
@@ -275,4 +379,51 @@ fn rules(name: Option<&str>) -> ExitCode {
             }
         },
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mtu_command(
+    path: u32,
+    source: String,
+    natt: bool,
+    esp: &str,
+    mode: ModeArg,
+    outer_ipv6: bool,
+    tcp: bool,
+    format: AnalyzeFormat,
+) -> ExitCode {
+    let suite = match mtu::CipherSuite::parse(esp) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ikediag: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let enc = mtu::Encapsulation {
+        mode: match mode {
+            ModeArg::Tunnel => mtu::Mode::Tunnel,
+            ModeArg::Transport => mtu::Mode::Transport,
+            ModeArg::L2tp => mtu::Mode::L2tp,
+            ModeArg::Gre => mtu::Mode::Gre,
+        },
+        natt,
+        outer_ipv6,
+        tcp,
+        suite,
+    };
+    let Some(calc) = mtu::Calculation::new(path, source, enc) else {
+        eprintln!("ikediag: a path MTU of {path} bytes is too small to carry this encapsulation");
+        return ExitCode::from(2);
+    };
+    match format {
+        AnalyzeFormat::Json => match serde_json::to_string_pretty(&calc) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("ikediag: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        AnalyzeFormat::Text => print!("{}", calc.render_text()),
+    }
+    ExitCode::SUCCESS
 }

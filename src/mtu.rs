@@ -322,6 +322,105 @@ impl Access {
     }
 }
 
+/// Commands for one platform, as a user would type them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlatformCommands {
+    pub platform: String,
+    pub commands: Vec<String>,
+}
+
+fn pc(platform: &str, commands: Vec<String>) -> PlatformCommands {
+    PlatformCommands {
+        platform: platform.to_string(),
+        commands,
+    }
+}
+
+/// The commands that apply a tunnel MTU and TCP MSS clamping, per platform.
+/// MSS clamping is given for both directions, as a VPN server needs.
+pub fn apply_commands(l: &TunnelLimits) -> Vec<PlatformCommands> {
+    let mtu = l.tunnel_mtu;
+    let mss = l.tcp_mss_ipv4;
+    let mss6 = l.tcp_mss_ipv6;
+    vec![
+        pc(
+            "Windows client (elevated prompt)",
+            vec![
+                format!(
+                    "netsh interface ipv4 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
+                ),
+                format!(
+                    "netsh interface ipv6 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
+                ),
+                format!(
+                    "# registry alternative: HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{{<interface GUID>}} MTU (REG_DWORD) = {mtu}"
+                ),
+            ],
+        ),
+        pc(
+            "Linux (nftables), both directions",
+            vec![
+                format!(
+                    "nft add rule inet filter forward meta ipsec exists tcp flags syn tcp option maxseg size set {mss}   # leaving the tunnel"
+                ),
+                format!(
+                    "nft add rule inet filter forward rt ipsec exists tcp flags syn tcp option maxseg size set {mss}   # entering the tunnel"
+                ),
+                format!(
+                    "# IPv6 inner traffic: the same two rules with meta nfproto ipv6 and {mss6}"
+                ),
+            ],
+        ),
+        pc(
+            "Linux (iptables), both directions",
+            vec![
+                format!(
+                    "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
+                ),
+                format!(
+                    "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
+                ),
+                format!(
+                    "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
+                ),
+                format!(
+                    "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
+                ),
+            ],
+        ),
+        pc(
+            "strongSwan (route-based, XFRM interface or VTI)",
+            vec![format!("ip link set dev <xfrm0 or vti0> mtu {mtu}")],
+        ),
+        pc(
+            "libreswan (ipsec.conf)",
+            vec![format!("conn <name>\n    mtu={mtu}")],
+        ),
+        pc(
+            "MikroTik RouterOS",
+            vec![
+                format!(
+                    "/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn ipsec-policy=out,ipsec action=change-mss new-mss={mss} passthrough=yes"
+                ),
+                format!(
+                    "/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn ipsec-policy=in,ipsec action=change-mss new-mss={mss} passthrough=yes"
+                ),
+            ],
+        ),
+        pc(
+            "Yamaha RTX (tunnel configuration)",
+            vec![
+                format!("ip tunnel mtu {mtu}"),
+                format!("ip tunnel tcp mss limit {mss}"),
+            ],
+        ),
+        pc(
+            "Cisco IOS (tunnel interface)",
+            vec![format!("ip mtu {mtu}"), format!("ip tcp adjust-mss {mss}")],
+        ),
+    ]
+}
+
 /// The path MTU a DF ping proves: the ICMP payload size plus the ICMP
 /// header (8) and the IP header (20 for IPv4, 40 for IPv6).
 pub fn path_mtu_from_ping_payload(payload: u32, ipv6: bool) -> u32 {
@@ -388,5 +487,125 @@ mod tests {
         assert_eq!(l2tp.limits(1500).unwrap().tunnel_mtu, 1402);
         assert!(CipherSuite::parse("rot13-sha1").is_err());
         assert!(enc("aes256-sha256", true).limits(40).is_none());
+    }
+}
+
+/// A whole calculation, as `ikediag mtu` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calculation {
+    pub path_mtu: u32,
+    /// Where the path MTU came from ("given", "PPPoE access", "DF ping of 1252 bytes").
+    pub path_mtu_source: String,
+    pub encapsulation: Encapsulation,
+    pub tunnel_mtu: u32,
+    pub tcp_mss_ipv4: u32,
+    pub tcp_mss_ipv6: u32,
+    pub fixed_overhead: u32,
+    pub overhead: Vec<OverheadField>,
+    pub commands: Vec<PlatformCommands>,
+}
+
+impl Calculation {
+    pub fn new(path_mtu: u32, source: String, enc: Encapsulation) -> Option<Self> {
+        let l = enc.limits(path_mtu)?;
+        Some(Calculation {
+            path_mtu,
+            path_mtu_source: source,
+            tunnel_mtu: l.tunnel_mtu,
+            tcp_mss_ipv4: l.tcp_mss_ipv4,
+            tcp_mss_ipv6: l.tcp_mss_ipv6,
+            fixed_overhead: l.fixed_overhead,
+            overhead: l.fields.clone(),
+            commands: apply_commands(&l),
+            encapsulation: enc,
+        })
+    }
+
+    /// The human-readable calculation, with the arithmetic spelled out.
+    pub fn render_text(&self) -> String {
+        use std::fmt::Write;
+        let e = &self.encapsulation;
+        let s = &e.suite;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Path MTU: {} bytes ({})",
+            self.path_mtu, self.path_mtu_source
+        );
+        let mode = match e.mode {
+            Mode::Tunnel => "ESP tunnel mode",
+            Mode::Transport => "ESP transport mode",
+            Mode::L2tp => "L2TP/IPsec (ESP transport mode)",
+            Mode::Gre => "GRE over IPsec (ESP transport mode)",
+        };
+        let _ = writeln!(
+            out,
+            "Encapsulation: {mode}, outer {}, {}, ESP {} = {} + {}",
+            if e.outer_ipv6 { "IPv6" } else { "IPv4" },
+            if e.tcp {
+                "IKE/ESP over TCP (RFC 8229)"
+            } else if e.natt {
+                "NAT-T (UDP 4500)"
+            } else {
+                "no NAT-T"
+            },
+            s.name,
+            s.encryption,
+            s.integrity
+        );
+        let _ = writeln!(out, "\nOverhead per packet:");
+        for f in &self.overhead {
+            let _ = writeln!(out, "  {:>4}  {}", f.bytes, f.field);
+        }
+        let _ = writeln!(out, "  ----");
+        let _ = writeln!(
+            out,
+            "  {:>4}  total, plus padding to a multiple of {} bytes",
+            self.fixed_overhead, s.block
+        );
+        let ip = if e.outer_ipv6 { 40 } else { 20 };
+        let transport = if e.tcp {
+            34
+        } else if e.natt {
+            8
+        } else {
+            0
+        };
+        let avail = self
+            .path_mtu
+            .saturating_sub(ip + transport + 8 + s.iv + s.icv);
+        let _ = writeln!(
+            out,
+            "\nArithmetic: {} - {} (outer IP) - {} (UDP/TCP) - 8 (SPI, sequence) - {} (IV) - {} (ICV) = {} bytes for payload + padding + 2;\n            rounded down to a multiple of {}: {}, minus 2 = {} bytes of ESP payload.",
+            self.path_mtu,
+            ip,
+            transport,
+            s.iv,
+            s.icv,
+            avail,
+            s.block,
+            avail / s.block * s.block,
+            (avail / s.block * s.block).saturating_sub(2)
+        );
+        let _ = writeln!(
+            out,
+            "\nTunnel MTU: {} bytes (the largest inner IP packet that fits)",
+            self.tunnel_mtu
+        );
+        let _ = writeln!(
+            out,
+            "TCP MSS:    {} for IPv4 inner traffic (MTU - 40), {} for IPv6 (MTU - 60)",
+            self.tcp_mss_ipv4, self.tcp_mss_ipv6
+        );
+        let _ = writeln!(out, "\nApply it:");
+        for c in &self.commands {
+            let _ = writeln!(out, "  {}:", c.platform);
+            for cmd in &c.commands {
+                for line in cmd.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+        out
     }
 }

@@ -28,7 +28,9 @@ const CAPTURES: &[&str] = &[
 
 #[test]
 fn human_reports() {
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     for name in CAPTURES {
         let r = common::report(&corpus.join("lab").join(format!("{name}.pcap")));
         let text = ikediag::report::text::render(&r, 110);

@@ -62,64 +62,13 @@ pub(crate) fn limits(path_mtu: u32, natt: bool, ipv6: bool) -> Option<TunnelLimi
 
 /// Tunnel MTU and TCP MSS clamping commands for the usual platforms.
 pub(crate) fn mtu_mss(l: &TunnelLimits) -> Vec<FixStep> {
-    let mtu = l.tunnel_mtu;
-    let mss = l.tcp_mss_ipv4;
-    let mss6 = l.tcp_mss_ipv6;
-    vec![
-        step(
-            "Windows client",
-            &[
-                format!(
-                    "netsh interface ipv4 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
-                ),
-                format!(
-                    "netsh interface ipv6 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
-                ),
-            ],
-        ),
-        step(
-            "Linux (nftables), both directions",
-            &[
-                format!(
-                    "nft add rule inet filter forward tcp flags syn tcp option maxseg size set {mss}"
-                ),
-                "# IPv6 inner traffic: a separate rule with ip6 nexthdr tcp and the IPv6 MSS"
-                    .into(),
-                format!(
-                    "nft add rule inet filter forward meta nfproto ipv6 tcp flags syn tcp option maxseg size set {mss6}"
-                ),
-            ],
-        ),
-        step(
-            "Linux (iptables), both directions",
-            &[
-                format!(
-                    "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
-                ),
-                format!(
-                    "ip6tables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
-                ),
-                format!("ip link set dev <xfrm or vti interface> mtu {mtu}"),
-            ],
-        ),
-        step(
-            "MikroTik RouterOS",
-            &[format!(
-                "/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn action=change-mss new-mss={mss} passthrough=yes"
-            )],
-        ),
-        step(
-            "Yamaha RTX",
-            &[
-                format!("ip tunnel mtu {mtu}"),
-                format!("ip tunnel tcp mss limit {mss}"),
-            ],
-        ),
-        step(
-            "Cisco IOS (tunnel interface)",
-            &[format!("ip mtu {mtu}"), format!("ip tcp adjust-mss {mss}")],
-        ),
-    ]
+    crate::mtu::apply_commands(l)
+        .into_iter()
+        .map(|p| FixStep {
+            platform: p.platform,
+            commands: p.commands,
+        })
+        .collect()
 }
 
 /// Opening the IKE ports (and ESP) on a firewall in front of the server.
