@@ -113,6 +113,20 @@ pub struct TcpSyn<'a> {
     pub mss: Option<u16>,
 }
 
+/// A TCP segment carrying at least [`LARGE_SEGMENT`] bytes (MTU evidence:
+/// full-sized segments that are retransmitted never got through).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpData<'a> {
+    pub seen: Seen<'a>,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub payload_len: u32,
+}
+
+/// Segments at least this large are reported as [`TcpData`].
+pub const LARGE_SEGMENT: usize = 512;
+
 /// A packet ikediag could not decode as far as it wanted (data, not failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -150,6 +164,7 @@ pub trait Sink {
     fn keepalive(&mut self, _k: &Keepalive<'_>) {}
     fn icmp(&mut self, _i: &IcmpEvent<'_>) {}
     fn tcp_syn(&mut self, _s: &TcpSyn<'_>) {}
+    fn tcp_data(&mut self, _d: &TcpData<'_>) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
@@ -506,6 +521,15 @@ impl Decoder {
                 dst_port: t.dst_port,
                 ack: t.ack,
                 mss: t.mss,
+            });
+        }
+        if t.payload.len() >= LARGE_SEGMENT {
+            sink.tcp_data(&TcpData {
+                seen,
+                src_port: t.src_port,
+                dst_port: t.dst_port,
+                seq: t.seq,
+                payload_len: t.payload.len() as u32,
             });
         }
         if self.role(t.src_port, t.dst_port) == Some(PortRole::Natt)

@@ -8,6 +8,7 @@
 //! `rules::ALL` is the registry. Findings are sorted (severity, then first
 //! frame, then code) so output is deterministic.
 
+pub mod pmtu;
 pub mod rules;
 pub mod verdict;
 
@@ -332,4 +333,9 @@ pub fn rule_docs() -> Vec<(String, String)> {
     }
     files.insert(0, ("README.md".to_string(), index));
     files
+}
+
+/// "frames 4, 5 and 8" style list.
+pub fn frame_list_pub(frames: &[u64]) -> String {
+    rules::frame_list(frames)
 }

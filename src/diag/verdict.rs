@@ -48,6 +48,7 @@ const PRIORITY: &[&str] = &[
     "cookie-challenge",
     "nat-without-natt",
     "esp-one-way",
+    "mss-too-large",
     "ike-no-response",
 ];
 
@@ -123,7 +124,7 @@ pub fn sa_verdicts(a: &Analysis, findings: &[Finding]) -> Vec<Verdict> {
 
 /// For the whole capture.
 pub fn capture_verdict(a: &Analysis, findings: &[Finding]) -> Verdict {
-    if a.sas.is_empty() {
+    if a.sas.is_empty() && primary(findings.iter()).is_none() {
         let text = findings
             .iter()
             .find(|f| f.name == "capture-no-ike")

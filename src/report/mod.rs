@@ -25,6 +25,9 @@ pub struct Report {
     pub verdict: Verdict,
     pub sas: Vec<SaReport>,
     pub findings: Vec<Finding>,
+    /// Path MTU evidence (`value` exact or null, `lower`/`upper` bounds,
+    /// `frames`, `evidence` in words), or null when the capture has none.
+    pub path_mtu: Option<crate::diag::pmtu::PathMtu>,
     pub stats: ReportStats,
 }
 
@@ -206,6 +209,7 @@ pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
         verdict: v,
         sas,
         findings,
+        path_mtu: crate::diag::pmtu::path_mtu(a),
         stats: ReportStats {
             ike_messages: st.ike_messages,
             ike_sas: a.sas.len(),

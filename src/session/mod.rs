@@ -371,6 +371,20 @@ pub struct SynFact {
     pub tunnel: Option<Tunnel>,
 }
 
+/// A large TCP segment sent more than once (the same sequence number):
+/// it did not get through.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpRetransmission {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub seq: u32,
+    pub payload_len: u32,
+    /// IP packet size (header included).
+    pub packet_len: u32,
+    pub dont_fragment: bool,
+    pub frames: Vec<u64>,
+}
+
 /// An IP fragment set that never completed, and the IKE message it carried
 /// when its first fragment says so.
 #[derive(Debug, Clone, Serialize)]
@@ -416,6 +430,8 @@ pub struct Analysis {
     pub icmp_errors: Vec<IcmpFact>,
     pub echoes: Vec<EchoFact>,
     pub syns: Vec<SynFact>,
+    /// Large TCP segments sent two or more times.
+    pub tcp_retransmissions: Vec<TcpRetransmission>,
     pub incomplete_fragments: Vec<IncompleteFact>,
     pub keepalive_frames: Vec<u64>,
     /// Distinct tunnels IKE/ESP/ICMP were found in.
@@ -442,7 +458,12 @@ pub struct SessionBuilder {
     /// (version, initiator SPI) -> SA index (the latest attempt).
     by_spi: HashMap<(u8, [u8; 8]), usize>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
+    /// Large TCP segments by (src, dst, seq): frames seen.
+    segments: HashMap<(Endpoint, Endpoint, u32), (u32, u32, bool, Vec<u64>)>,
 }
+
+/// Large TCP segments tracked at most (memory stays flat on big captures).
+const MAX_SEGMENTS: usize = 50_000;
 
 fn digest(data: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -966,6 +987,24 @@ impl SessionBuilder {
     /// Finishes the analysis.
     pub fn finish(mut self, stats: DecodeStats, read_error: Option<String>) -> Analysis {
         self.attach();
+        let mut retx: Vec<TcpRetransmission> = self
+            .segments
+            .drain()
+            .filter(|(_, v)| v.3.len() >= 2)
+            .map(
+                |((src, dst, seq), (payload_len, packet_len, df, frames))| TcpRetransmission {
+                    src,
+                    dst,
+                    seq,
+                    payload_len,
+                    packet_len,
+                    dont_fragment: df,
+                    frames,
+                },
+            )
+            .collect();
+        retx.sort_by_key(|r| r.frames.first().copied());
+        self.a.tcp_retransmissions = retx;
         for sa in &mut self.a.sas {
             sa.capture_side = capture_side(sa);
             nat::conclude(sa);
@@ -1020,6 +1059,40 @@ impl Sink for SessionBuilder {
     }
     fn incomplete_fragments(&mut self, s: &IncompleteSet) {
         self.on_incomplete(s);
+    }
+    fn tcp_data(&mut self, d: &crate::decode::TcpData<'_>) {
+        let key = (
+            Endpoint {
+                addr: d.seen.src,
+                port: d.src_port,
+            },
+            Endpoint {
+                addr: d.seen.dst,
+                port: d.dst_port,
+            },
+            d.seq,
+        );
+        let hdr = if d.seen.src.is_ipv6() { 40 } else { 20 };
+        let full = self.segments.len() >= MAX_SEGMENTS;
+        match self.segments.get_mut(&key) {
+            Some(e) => {
+                if e.3.len() < 64 {
+                    e.3.push(d.seen.frame);
+                }
+            }
+            None if !full => {
+                self.segments.insert(
+                    key,
+                    (
+                        d.payload_len,
+                        d.seen.ip_payload_len + hdr,
+                        d.seen.dont_fragment,
+                        vec![d.seen.frame],
+                    ),
+                );
+            }
+            None => {}
+        }
     }
     fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
         let e = self

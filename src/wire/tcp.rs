@@ -10,6 +10,8 @@ pub struct TcpSegment<'a> {
     pub dst_port: u16,
     pub syn: bool,
     pub ack: bool,
+    /// Sequence number.
+    pub seq: u32,
     /// The MSS option, on SYN segments.
     pub mss: Option<u16>,
     pub payload: &'a [u8],
@@ -51,6 +53,7 @@ pub fn parse(data: &[u8]) -> Option<TcpSegment<'_>> {
         dst_port,
         syn,
         ack: flags & 0x10 != 0,
+        seq: super::be32(data, 4)?,
         mss,
         payload: data.get(off..).unwrap_or(&[]),
     })

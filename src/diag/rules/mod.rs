@@ -22,14 +22,17 @@ mod invalid_ke_payload;
 mod ip_fragmentation;
 mod ip_fragments_lost;
 mod map_e_port_restriction;
+mod mss_too_large;
 mod mtu_blackhole;
 mod nat_detected;
 mod nat_detection_faked;
 mod nat_without_natt;
 mod natt_port_blocked;
 mod no_proposal_chosen;
+mod path_mtu;
 mod peer_deleted_sa;
 mod pmtu_blackhole;
+mod pmtu_icmp_filtered;
 mod rekey_failed;
 mod sa_rekeyed;
 mod udp_port_blocked;
@@ -71,6 +74,9 @@ pub static ALL: &[&Rule] = &[
     &pmtu_blackhole::RULE,
     &ip_fragmentation::RULE,
     &map_e_port_restriction::RULE,
+    &path_mtu::RULE,
+    &pmtu_icmp_filtered::RULE,
+    &mss_too_large::RULE,
 ];
 
 /// IKEv2 notify numbers used by the rules (RFC 7296 section 3.10.1).
