@@ -458,9 +458,12 @@ pub struct SessionBuilder {
     /// (version, initiator SPI) -> SA index (the latest attempt).
     by_spi: HashMap<(u8, [u8; 8]), usize>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
-    /// Large TCP segments by (src, dst, seq): frames seen.
-    segments: HashMap<(Endpoint, Endpoint, u32), (u32, u32, bool, Vec<u64>)>,
+    /// Large TCP segments by (src, dst, seq).
+    segments: HashMap<(Endpoint, Endpoint, u32), Segment>,
 }
+
+/// One large TCP segment: payload length, packet length, DF, frames seen.
+type Segment = (u32, u32, bool, Vec<u64>);
 
 /// Large TCP segments tracked at most (memory stays flat on big captures).
 const MAX_SEGMENTS: usize = 50_000;
@@ -1075,11 +1078,8 @@ impl Sink for SessionBuilder {
         let hdr = if d.seen.src.is_ipv6() { 40 } else { 20 };
         let full = self.segments.len() >= MAX_SEGMENTS;
         match self.segments.get_mut(&key) {
-            Some(e) => {
-                if e.3.len() < 64 {
-                    e.3.push(d.seen.frame);
-                }
-            }
+            Some(e) if e.3.len() < 64 => e.3.push(d.seen.frame),
+            Some(_) => {}
             None if !full => {
                 self.segments.insert(
                     key,
