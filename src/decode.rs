@@ -125,7 +125,7 @@ pub struct TcpData<'a> {
 }
 
 /// Segments at least this large are reported as [`TcpData`].
-pub const LARGE_SEGMENT: usize = 512;
+pub const LARGE_SEGMENT: usize = 1024;
 
 /// A packet ikediag could not decode as far as it wanted (data, not failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -382,7 +382,8 @@ impl Decoder {
     /// well-known service port (1-1023, e.g. DNS 53 answering a client that
     /// happened to pick 4500) is not IKE; 501 -> 500 still is.
     fn role(&self, a: u16, b: u16) -> Option<PortRole> {
-        let natt = |p: u16| p == udp::NATT_PORT || self.config.extra_ports.contains(&p);
+        let extra = !self.config.extra_ports.is_empty();
+        let natt = |p: u16| p == udp::NATT_PORT || (extra && self.config.extra_ports.contains(&p));
         let ike = |p: u16| p == udp::IKE_PORT;
         let service = |p: u16, ike_port: u16| (1..1024).contains(&p) && p < ike_port;
         let (role, port, other) = if natt(a) {

@@ -458,15 +458,83 @@ pub struct SessionBuilder {
     /// (version, initiator SPI) -> SA index (the latest attempt).
     by_spi: HashMap<(u8, [u8; 8]), usize>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
-    /// Large TCP segments by (src, dst, seq).
-    segments: HashMap<(Endpoint, Endpoint, u32), Segment>,
+    /// Recent large TCP segments per flow (a small ring each).
+    flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
+    /// Large segments seen again, by (src, dst, seq).
+    retx: HashMap<(Endpoint, Endpoint, u32), TcpRetransmission>,
 }
 
-/// One large TCP segment: payload length, packet length, DF, frames seen.
-type Segment = (u32, u32, bool, Vec<u64>);
+/// A small multiplicative hasher (the FxHash scheme) for the per-packet
+/// TCP segment map: SipHash's DoS resistance is not needed for counting
+/// within one capture, and this map is on the hot path of big captures.
+#[derive(Default, Clone, Copy)]
+struct FastHash;
 
-/// Large TCP segments tracked at most (memory stays flat on big captures).
-const MAX_SEGMENTS: usize = 50_000;
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+/// The last large segments of one TCP flow: a retransmission repeats one
+/// of them (go-back-N after a timeout re-sends the oldest unacknowledged).
+#[derive(Default)]
+struct RecentSegments {
+    seqs: [u32; RECENT],
+    frames: [u64; RECENT],
+    len: usize,
+    next: usize,
+}
+
+/// Large segments remembered per flow.
+const RECENT: usize = 16;
+/// Flows tracked at most, and retransmitted segments kept at most, so
+/// memory stays flat on big captures.
+const MAX_FLOWS: usize = 20_000;
+const MAX_RETX: usize = 20_000;
+
+impl RecentSegments {
+    fn find(&self, seq: u32) -> Option<u64> {
+        (0..self.len)
+            .find(|&i| self.seqs[i] == seq)
+            .map(|i| self.frames[i])
+    }
+    fn push(&mut self, seq: u32, frame: u64) {
+        self.seqs[self.next] = seq;
+        self.frames[self.next] = frame;
+        self.next = (self.next + 1) % RECENT;
+        self.len = (self.len + 1).min(RECENT);
+    }
+}
 
 fn digest(data: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -990,22 +1058,7 @@ impl SessionBuilder {
     /// Finishes the analysis.
     pub fn finish(mut self, stats: DecodeStats, read_error: Option<String>) -> Analysis {
         self.attach();
-        let mut retx: Vec<TcpRetransmission> = self
-            .segments
-            .drain()
-            .filter(|(_, v)| v.3.len() >= 2)
-            .map(
-                |((src, dst, seq), (payload_len, packet_len, df, frames))| TcpRetransmission {
-                    src,
-                    dst,
-                    seq,
-                    payload_len,
-                    packet_len,
-                    dont_fragment: df,
-                    frames,
-                },
-            )
-            .collect();
+        let mut retx: Vec<TcpRetransmission> = self.retx.drain().map(|(_, v)| v).collect();
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
         for sa in &mut self.a.sas {
@@ -1064,34 +1117,39 @@ impl Sink for SessionBuilder {
         self.on_incomplete(s);
     }
     fn tcp_data(&mut self, d: &crate::decode::TcpData<'_>) {
-        let key = (
-            Endpoint {
-                addr: d.seen.src,
-                port: d.src_port,
-            },
-            Endpoint {
-                addr: d.seen.dst,
-                port: d.dst_port,
-            },
-            d.seq,
-        );
-        let hdr = if d.seen.src.is_ipv6() { 40 } else { 20 };
-        let full = self.segments.len() >= MAX_SEGMENTS;
-        match self.segments.get_mut(&key) {
-            Some(e) if e.3.len() < 64 => e.3.push(d.seen.frame),
-            Some(_) => {}
-            None if !full => {
-                self.segments.insert(
-                    key,
-                    (
-                        d.payload_len,
-                        d.seen.ip_payload_len + hdr,
-                        d.seen.dont_fragment,
-                        vec![d.seen.frame],
-                    ),
-                );
+        let src = Endpoint {
+            addr: d.seen.src,
+            port: d.src_port,
+        };
+        let dst = Endpoint {
+            addr: d.seen.dst,
+            port: d.dst_port,
+        };
+        let full = self.flows.len() >= MAX_FLOWS;
+        let flow = match self.flows.get_mut(&(src, dst)) {
+            Some(f) => f,
+            None if full => return,
+            None => self.flows.entry((src, dst)).or_default(),
+        };
+        match flow.find(d.seq) {
+            Some(first_frame) => {
+                let hdr = if d.seen.src.is_ipv6() { 40 } else { 20 };
+                let key = (src, dst, d.seq);
+                let n = self.retx.len();
+                let e = self.retx.entry(key).or_insert_with(|| TcpRetransmission {
+                    src,
+                    dst,
+                    seq: d.seq,
+                    payload_len: d.payload_len,
+                    packet_len: d.seen.ip_payload_len + hdr,
+                    dont_fragment: d.seen.dont_fragment,
+                    frames: vec![first_frame],
+                });
+                if e.frames.len() < 64 && n < MAX_RETX {
+                    e.frames.push(d.seen.frame);
+                }
             }
-            None => {}
+            None => flow.push(d.seq, d.seen.frame),
         }
     }
     fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
