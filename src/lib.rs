@@ -22,3 +22,11 @@ pub mod mtu;
 pub mod report;
 pub mod session;
 pub mod wire;
+
+/// Says that a test was skipped, on stderr directly: the harness captures
+/// `eprintln!` of passing tests, and a skip must be seen.
+#[cfg(test)]
+pub(crate) fn skip_note(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}

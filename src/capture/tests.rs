@@ -64,7 +64,10 @@ fn shared() -> Option<PathBuf> {
     if p.join("corpus/public/MANIFEST.tsv").is_file() {
         Some(p)
     } else {
-        println!("skipped: shared corpus not found at {}", p.display());
+        crate::skip_note(&format!(
+            "skipped: shared corpus not found at {}",
+            p.display()
+        ));
         None
     }
 }

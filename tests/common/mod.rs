@@ -8,6 +8,13 @@ use ikediag::capture::CaptureReader;
 use ikediag::decode::{DecodeConfig, DecodeStats, decode_capture};
 use ikediag::messages::{MessageCollector, MessageRecord};
 
+/// Says that a test was skipped, on stderr directly: the harness captures
+/// `eprintln!` of passing tests, and a skip must be seen.
+pub fn skip_note(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
 /// `../shared/corpus` beside the checkout, or `None` (with a message saying
 /// the test was skipped) when it is absent. `.ci/run` refuses to run
 /// without it, so CI never skips.
@@ -16,10 +23,10 @@ pub fn corpus() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!(
+        skip_note(&format!(
             "SKIPPED: {} not found; corpus-wide test not run",
             p.display()
-        );
+        ));
         None
     }
 }
