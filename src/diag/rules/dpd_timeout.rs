@@ -65,7 +65,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             e.emit(
                 Draft::new(Severity::Error, msg, frames)
                     .sa(sa)
-                    .exchange(p.exchange.name.clone()),
+                    .exchange(p.exchange.name.clone())
+                    .fix(if port_unreach.is_empty() {
+                        super::fixes::keep_alive()
+                    } else {
+                        super::fixes::start_daemon()
+                    }),
             );
         }
     }

@@ -55,6 +55,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
             msg.push_str(": the remote side does not answer through the tunnel");
         }
-        e.emit(Draft::new(Severity::Error, msg, vec![f.first_frame, f.last_frame]).sa(sa));
+        e.emit(
+            Draft::new(Severity::Error, msg, vec![f.first_frame, f.last_frame])
+                .sa(sa)
+                .fix(super::fixes::esp_return()),
+        );
     }
 }

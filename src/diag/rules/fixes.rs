@@ -126,3 +126,99 @@ pub(crate) fn ike_packet_limit(
         ),
     }
 }
+
+fn steps(items: &[(&str, &[&str])]) -> Vec<FixStep> {
+    items
+        .iter()
+        .map(|(p, c)| FixStep {
+            platform: (*p).to_string(),
+            commands: c.iter().map(|s| (*s).to_string()).collect(),
+        })
+        .collect()
+}
+
+/// Finding out whether the responder receives a request it does not answer.
+pub(crate) fn check_responder(server: &str) -> Vec<FixStep> {
+    let capture = format!(
+        "tcpdump -ni any -s 0 -w server.pcap 'host {server} and (udp port 500 or udp port 4500 or esp or icmp)'"
+    );
+    let mut v = vec![FixStep {
+        platform: "On the VPN server, while the client connects".into(),
+        commands: vec![
+            capture,
+            "ikediag analyze server.pcap   # does the request arrive? is an answer sent?".into(),
+        ],
+    }];
+    v.extend(steps(&[
+        ("strongSwan", &["journalctl -u strongswan -f   # the responder's view of the same exchange"]),
+        ("libreswan", &["journalctl -u ipsec -f"]),
+        ("Windows RRAS / client", &["Get-WinEvent -LogName System | Where-Object ProviderName -like '*RasClient*' | Select -First 20"]),
+    ]));
+    v
+}
+
+/// Starting the IKE daemon that does not listen.
+pub(crate) fn start_daemon() -> Vec<FixStep> {
+    steps(&[
+        (
+            "strongSwan",
+            &[
+                "systemctl restart strongswan   # (strongswan-starter on older systems)",
+                "ss -lunp | grep -E ':(500|4500) '",
+            ],
+        ),
+        (
+            "libreswan",
+            &[
+                "systemctl restart ipsec",
+                "ss -lunp | grep -E ':(500|4500) '",
+            ],
+        ),
+        ("Windows", &["Restart-Service IKEEXT, PolicyAgent"]),
+    ])
+}
+
+/// Keeping the path and the peer alive for DPD and rekeys.
+pub(crate) fn keep_alive() -> Vec<FixStep> {
+    steps(&[
+        (
+            "strongSwan",
+            &[
+                "charon.keep_alive = 20s   # NAT-T keepalives, in strongswan.conf",
+                "connections.<name>.dpd_delay = 30s",
+                "connections.<name>.mobike = yes   # survive address changes",
+            ],
+        ),
+        (
+            "libreswan (ipsec.conf)",
+            &["conn <name>\n    dpddelay=30\n    dpdtimeout=120\n    nat-keepalive=yes"],
+        ),
+        (
+            "Firewalls / NAT on the path",
+            &["raise the UDP timeout for 4500 above the keepalive interval (e.g. 120 s)"],
+        ),
+    ])
+}
+
+/// Checking why ESP does not come back.
+pub(crate) fn esp_return() -> Vec<FixStep> {
+    steps(&[
+        (
+            "strongSwan (remote peer)",
+            &[
+                "swanctl --list-sas   # bytes_in grows? then the return traffic is the problem",
+                "ip xfrm state; ip route get <sender's inner address>",
+            ],
+        ),
+        (
+            "Linux firewall (remote peer)",
+            &[
+                "nft add rule inet filter forward meta ipsec exists accept   # allow decrypted traffic",
+            ],
+        ),
+        (
+            "Any firewall on the path",
+            &["allow ESP (IP protocol 50) or UDP 4500 in both directions"],
+        ),
+    ])
+}

@@ -86,6 +86,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         if let Some(x) = exchange {
             d = d.exchange(x);
         }
-        e.emit(d);
+        e.emit(d.fix(super::fixes::start_daemon()));
     }
 }

@@ -93,7 +93,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             e.emit(
                 Draft::new(severity, msg, frames)
                     .sa(sa)
-                    .exchange(ex.name.clone()),
+                    .exchange(ex.name.clone())
+                    .fix(super::fixes::check_responder(&first.dst.addr.to_string())),
             );
         }
     }

@@ -92,8 +92,33 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 )
                 .sa(sa)
                 .notify("INVALID_KE_PAYLOAD")
-                .exchange("IKE_SA_INIT"),
+                .exchange("IKE_SA_INIT")
+                .fix(vec![crate::diag::FixStep {
+                    platform: "strongSwan (swanctl.conf)".into(),
+                    commands: vec![format!(
+                        "connections.<name>.proposals = aes256-sha256-{}   # the group the responder asked for first",
+                        wanted.map(group_keyword).unwrap_or("modp2048")
+                    )],
+                }]),
             );
         }
+    }
+}
+
+/// strongSwan's keyword for a DH group (RFC 7296 / IANA numbers).
+fn group_keyword(g: u16) -> &'static str {
+    match g {
+        2 => "modp1024",
+        5 => "modp1536",
+        14 => "modp2048",
+        15 => "modp3072",
+        16 => "modp4096",
+        18 => "modp8192",
+        19 => "ecp256",
+        20 => "ecp384",
+        21 => "ecp521",
+        31 => "curve25519",
+        32 => "curve448",
+        _ => "modp2048",
     }
 }

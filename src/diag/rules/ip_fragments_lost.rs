@@ -79,7 +79,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             f.frames.clone(),
         );
         if let Some(sa) = f.sa.and_then(|s| a.sas.get(s)) {
-            d = d.sa(sa);
+            d = d.sa(sa).fix(super::fixes::ikev2_fragmentation(
+                super::fixes::ike_packet_limit(a, sa).0,
+            ));
         }
         e.emit(d);
     }

@@ -29,6 +29,7 @@ mod nat_detection_faked;
 mod nat_without_natt;
 mod natt_port_blocked;
 mod no_proposal_chosen;
+mod oversized_ike_message;
 mod path_mtu;
 mod peer_deleted_sa;
 mod pmtu_blackhole;
@@ -77,6 +78,7 @@ pub static ALL: &[&Rule] = &[
     &path_mtu::RULE,
     &pmtu_icmp_filtered::RULE,
     &mss_too_large::RULE,
+    &oversized_ike_message::RULE,
 ];
 
 /// IKEv2 notify numbers used by the rules (RFC 7296 section 3.10.1).

@@ -54,7 +54,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     p.all_frames.clone(),
                 )
                 .sa(sa)
-                .exchange(p.exchange.name.clone()),
+                .exchange(p.exchange.name.clone())
+                .fix(super::fixes::keep_alive()),
             );
         }
     }
