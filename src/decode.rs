@@ -165,6 +165,8 @@ pub trait Sink {
     fn icmp(&mut self, _i: &IcmpEvent<'_>) {}
     fn tcp_syn(&mut self, _s: &TcpSyn<'_>) {}
     fn tcp_data(&mut self, _d: &TcpData<'_>) {}
+    /// An IP fragment with more to come: its size is the sender's MTU.
+    fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
@@ -311,6 +313,9 @@ impl Decoder {
         };
         if let Some(fi) = p.fragment {
             self.stats.ip_fragments += 1;
+            if fi.more {
+                sink.fragment(ctx.frame, p.src, p.dst, p.datagram_len);
+            }
             if p.truncated {
                 // Like Wireshark: a fragment whose bytes were not all captured
                 // is not reassembled; a first fragment is decoded as far as

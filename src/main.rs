@@ -94,6 +94,9 @@ enum Command {
         /// ESP over TCP (RFC 8229).
         #[arg(long)]
         tcp: bool,
+        /// An Authentication Header (AH, RFC 4302) is used as well.
+        #[arg(long)]
+        ah: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
         format: AnalyzeFormat,
@@ -177,6 +180,7 @@ fn main() -> ExitCode {
             mode,
             outer_ipv6,
             tcp,
+            ah,
             format,
         } => {
             let (path, source) = match (path_mtu, access, ping_payload) {
@@ -203,7 +207,15 @@ fn main() -> ExitCode {
                     "Ethernet default; give --path-mtu, --access or --ping-payload".to_string(),
                 ),
             };
-            mtu_command(path, source, natt, &esp, mode, outer_ipv6, tcp, format)
+            mtu_command(
+                path,
+                source,
+                natt,
+                &esp,
+                mode,
+                (outer_ipv6, tcp, ah),
+                format,
+            )
         }
         Command::Messages {
             files,
@@ -388,8 +400,7 @@ fn mtu_command(
     natt: bool,
     esp: &str,
     mode: ModeArg,
-    outer_ipv6: bool,
-    tcp: bool,
+    (outer_ipv6, tcp, ah): (bool, bool, bool),
     format: AnalyzeFormat,
 ) -> ExitCode {
     let suite = match mtu::CipherSuite::parse(esp) {
@@ -409,6 +420,7 @@ fn mtu_command(
         natt,
         outer_ipv6,
         tcp,
+        ah,
         suite,
     };
     let Some(calc) = mtu::Calculation::new(path, source, enc) else {

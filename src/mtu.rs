@@ -167,6 +167,10 @@ pub struct Encapsulation {
     pub outer_ipv6: bool,
     /// ESP over TCP (RFC 8229): TCP header with timestamps + 2-byte length.
     pub tcp: bool,
+    /// An Authentication Header (RFC 4302) as well: 12 bytes plus an ICV
+    /// (the suite's, or HMAC-SHA2-256-128 for an AEAD suite), padded to
+    /// 4 bytes (IPv4) or 8 (IPv6).
+    pub ah: bool,
     pub suite: CipherSuite,
 }
 
@@ -210,6 +214,20 @@ fn inner_headers(mode: Mode) -> Vec<(&'static str, u32)> {
 }
 
 impl Encapsulation {
+    /// Bytes of the AH header, when there is one.
+    pub fn ah_bytes(&self) -> u32 {
+        if !self.ah {
+            return 0;
+        }
+        let icv = if self.suite.integrity.starts_with("none") || self.suite.icv == 0 {
+            16
+        } else {
+            self.suite.icv
+        };
+        let align = if self.outer_ipv6 { 8 } else { 4 };
+        (12 + icv).div_ceil(align) * align
+    }
+
     /// Computes the tunnel MTU and MSS for a path MTU. Returns `None` when
     /// the path is too small to carry anything.
     pub fn limits(&self, path_mtu: u32) -> Option<TunnelLimits> {
@@ -236,6 +254,13 @@ impl Encapsulation {
             fields.push(OverheadField {
                 field: "UDP header (NAT-T, RFC 3948)".into(),
                 bytes: 8,
+            });
+        }
+        let ah = self.ah_bytes();
+        if ah > 0 {
+            fields.push(OverheadField {
+                field: "AH header + ICV (RFC 4302)".into(),
+                bytes: ah,
             });
         }
         fields.push(OverheadField {
@@ -275,7 +300,7 @@ impl Encapsulation {
             0
         };
         // Bytes left for the padded region (payload + padding + 2).
-        let avail = path_mtu.checked_sub(ip + transport + 8 + s.iv + s.icv)?;
+        let avail = path_mtu.checked_sub(ip + transport + ah + 8 + s.iv + s.icv)?;
         let esp_payload = (avail / s.block * s.block).checked_sub(2)?;
         let tunnel_mtu = match self.mode {
             Mode::Tunnel => esp_payload,
@@ -437,6 +462,7 @@ mod tests {
             natt,
             outer_ipv6: false,
             tcp: false,
+            ah: false,
             suite: CipherSuite::parse(suite).unwrap(),
         }
     }
@@ -485,6 +511,14 @@ mod tests {
             ..enc("aes128-sha1", true)
         };
         assert_eq!(l2tp.limits(1500).unwrap().tunnel_mtu, 1402);
+        // AH + ESP, 1500, aes128-sha1: AH 12 + 12 = 24; 1500-20-24-8-16-12 = 1420,
+        // /16*16 = 1408, -2 = 1406.
+        let ah = Encapsulation {
+            ah: true,
+            ..enc("aes128-sha1", false)
+        };
+        assert_eq!(ah.ah_bytes(), 24);
+        assert_eq!(ah.limits(1500).unwrap().tunnel_mtu, 1406);
         assert!(CipherSuite::parse("rot13-sha1").is_err());
         assert!(enc("aes256-sha256", true).limits(40).is_none());
     }
@@ -571,15 +605,17 @@ impl Calculation {
         } else {
             0
         };
+        let ah = e.ah_bytes();
         let avail = self
             .path_mtu
-            .saturating_sub(ip + transport + 8 + s.iv + s.icv);
+            .saturating_sub(ip + transport + ah + 8 + s.iv + s.icv);
         let _ = writeln!(
             out,
-            "\nArithmetic: {} - {} (outer IP) - {} (UDP/TCP) - 8 (SPI, sequence) - {} (IV) - {} (ICV) = {} bytes for payload + padding + 2;\n            rounded down to a multiple of {}: {}, minus 2 = {} bytes of ESP payload.",
+            "\nArithmetic: {} - {} (outer IP) - {} (UDP/TCP) - {} (AH) - 8 (SPI, sequence) - {} (IV) - {} (ICV) = {} bytes for payload + padding + 2;\n            rounded down to a multiple of {}: {}, minus 2 = {} bytes of ESP payload.",
             self.path_mtu,
             ip,
             transport,
+            ah,
             s.iv,
             s.icv,
             avail,

@@ -193,6 +193,12 @@ fn lab_captures_get_their_labels() {
                 f.name, f.message
             ));
         }
+        // Every Error finding says what to change.
+        for f in r.findings.iter().filter(|f| f.severity == ikediag::diag::Severity::Error) {
+            if f.fix.is_empty() {
+                problems.push(format!("{name}: Error {} has no fix", f.name));
+            }
+        }
         // Every finding cites frames that exist.
         for f in &r.findings {
             if let Some(&last) = f.frames.last()

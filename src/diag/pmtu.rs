@@ -191,6 +191,20 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
             "a {size}-byte IKE packet to {dst} was answered (frame {frame})"
         ));
     }
+    // 4. The fragment size a sender used: its own interface MTU (an upper
+    // bound only for its first hop, so it is evidence, not a bound here).
+    let sender = p.src;
+    for (src, size, frame) in &a.fragment_sizes {
+        if sender.is_none_or(|s| s == *src) {
+            p.evidence.push(format!(
+                "{src} IP-fragmented at {size} bytes (frame {frame}), so its own interface MTU is {size}"
+            ));
+            p.frames.push(*frame);
+            if p.src.is_none() {
+                p.src = Some(*src);
+            }
+        }
+    }
     if p.evidence.is_empty() {
         return None;
     }

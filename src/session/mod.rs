@@ -430,6 +430,9 @@ pub struct Analysis {
     pub icmp_errors: Vec<IcmpFact>,
     pub echoes: Vec<EchoFact>,
     pub syns: Vec<SynFact>,
+    /// Per sender, the largest IP fragment it sent that had more to come
+    /// (its interface MTU), with the frame: (source, size, frame).
+    pub fragment_sizes: Vec<(IpAddr, u32, u64)>,
     /// Large TCP segments sent two or more times.
     pub tcp_retransmissions: Vec<TcpRetransmission>,
     pub incomplete_fragments: Vec<IncompleteFact>,
@@ -1115,6 +1118,16 @@ impl Sink for SessionBuilder {
     }
     fn incomplete_fragments(&mut self, s: &IncompleteSet) {
         self.on_incomplete(s);
+    }
+    fn fragment(&mut self, frame: u64, src: IpAddr, _dst: IpAddr, datagram_len: u32) {
+        let sizes = &mut self.a.fragment_sizes;
+        if let Some(e) = sizes.iter_mut().find(|(s, _, _)| *s == src) {
+            if datagram_len > e.1 {
+                *e = (src, datagram_len, frame);
+            }
+        } else if sizes.len() < 1024 {
+            sizes.push((src, datagram_len, frame));
+        }
     }
     fn tcp_data(&mut self, d: &crate::decode::TcpData<'_>) {
         let src = Endpoint {

@@ -55,6 +55,7 @@ pub(crate) fn limits(path_mtu: u32, natt: bool, ipv6: bool) -> Option<TunnelLimi
         natt,
         outer_ipv6: ipv6,
         tcp: false,
+        ah: false,
         suite: assumed_suite(),
     }
     .limits(path_mtu)

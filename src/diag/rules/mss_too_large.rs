@@ -50,6 +50,7 @@ fn conservative() -> Option<(TunnelLimits, &'static str)> {
             natt: true,
             outer_ipv6: false,
             tcp: false,
+            ah: false,
             suite: suite.clone(),
         }
         .limits(acc.path_mtu())?;
@@ -74,6 +75,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             natt,
             outer_ipv6: false,
             tcp: false,
+            ah: false,
             suite: suite.clone(),
         }
         .limits(mtu)

@@ -63,6 +63,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             natt,
             outer_ipv6: p.dst.is_some_and(|d| d.is_ipv6()),
             tcp: false,
+            ah: false,
             suite,
         };
         if let Some(l) = enc.limits(v) {
