@@ -34,9 +34,18 @@ enum Command {
         /// Capture files (pcap or pcapng, optionally gzip or zstd compressed); `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
-        format: AnalyzeFormat,
+        /// Output format (default: from the -o file's extension, else text).
+        #[arg(long, value_enum)]
+        format: Option<ReportFormat>,
+        /// Write the report to this file (.json, .md, .html or .txt picks the format).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace IP addresses (prefix-preserving, documentation ranges) and the file name.
+        #[arg(long)]
+        redact: bool,
+        /// Colour: auto (a terminal without NO_COLOR), always, never.
+        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+        color: ColorArg,
         /// Only these rules (codes or names, comma-separated or repeated).
         #[arg(long, value_delimiter = ',')]
         select: Vec<String>,
@@ -124,6 +133,20 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum AccessArg {
     Ethernet,
     Pppoe,
@@ -158,17 +181,33 @@ fn main() -> ExitCode {
         Command::Analyze {
             files,
             format,
+            output,
+            redact,
+            color,
             select,
             ignore,
             ports,
             width,
-        } => analyze(
-            &files,
-            format,
-            RuleSelection { select, ignore },
-            ports,
-            width,
-        ),
+        } => {
+            let ext = output
+                .as_ref()
+                .and_then(|o| o.extension())
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            let format = format.unwrap_or(match ext.as_deref() {
+                Some("json") => ReportFormat::Json,
+                Some("md" | "markdown") => ReportFormat::Markdown,
+                _ => ReportFormat::Text,
+            });
+            let opts = AnalyzeOptions {
+                format,
+                output,
+                redact,
+                color,
+                width,
+            };
+            analyze(&files, &opts, RuleSelection { select, ignore }, ports)
+        }
         Command::Rules { rule } => rules(rule.as_deref()),
         Command::Mtu {
             path_mtu,
@@ -300,12 +339,19 @@ fn terminal_width() -> u16 {
         .unwrap_or(120)
 }
 
+struct AnalyzeOptions {
+    format: ReportFormat,
+    output: Option<PathBuf>,
+    redact: bool,
+    color: ColorArg,
+    width: Option<u16>,
+}
+
 fn analyze(
     files: &[PathBuf],
-    format: AnalyzeFormat,
+    opts: &AnalyzeOptions,
     sel: RuleSelection,
     ports: Vec<u16>,
-    width: Option<u16>,
 ) -> ExitCode {
     let unknown = sel.unknown();
     if !unknown.is_empty() {
@@ -315,11 +361,25 @@ fn analyze(
         );
         return ExitCode::from(2);
     }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let to_terminal = opts.output.is_none() && io::stdout().is_terminal();
+    let color = match opts.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let width = opts
+        .width
+        .or_else(|| {
+            if to_terminal {
+                report::text::terminal_width()
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(terminal_width);
+    let mut text = String::new();
     let mut tool_failed = false;
     let mut any_error = false;
-    let width = width.unwrap_or_else(terminal_width);
     for path in files {
         let mut reader = match CaptureReader::open(path) {
             Ok(r) => r,
@@ -341,21 +401,39 @@ fn analyze(
             );
             tool_failed = true;
         }
-        let rep = report::build(&path.display().to_string(), &analysis, &sel);
-        any_error |= rep.has_error();
-        let res = match format {
-            AnalyzeFormat::Json => serde_json::to_writer_pretty(&mut out, &rep)
-                .map_err(io::Error::other)
-                .and_then(|_| writeln!(out)),
-            AnalyzeFormat::Text => write!(out, "{}", report::text::render(&rep, width)),
-        };
-        if let Err(e) = res.and_then(|_| out.flush()) {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("ikediag: writing output: {e}");
-            return ExitCode::from(2);
+        let mut rep = report::build(&path.display().to_string(), &analysis, &sel);
+        if opts.redact {
+            report::redact::Redactor::new().report(&mut rep);
         }
+        any_error |= rep.has_error();
+        match opts.format {
+            ReportFormat::Json => match serde_json::to_string_pretty(&rep) {
+                Ok(j) => {
+                    text.push_str(&j);
+                    text.push('\n');
+                }
+                Err(e) => {
+                    eprintln!("ikediag: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            ReportFormat::Markdown => text.push_str(&report::markdown::render(&rep)),
+            ReportFormat::Text => text.push_str(&report::text::render_styled(&rep, width, color)),
+        }
+    }
+    let res = match &opts.output {
+        Some(f) => std::fs::write(f, &text),
+        None => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        }
+    };
+    if let Err(e) = res
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("ikediag: writing the report: {e}");
+        return ExitCode::from(2);
     }
     if tool_failed {
         ExitCode::from(2)

@@ -201,3 +201,43 @@ fn damaged_input_keeps_partial_results_and_names_file_and_offset() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("IKE_SA_INIT"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn analyze_output_file_format_from_extension_redaction_and_colour() {
+    let sample = root().join("samples/natt_udp4500_blocked.pcap");
+    let dir = std::env::temp_dir().join(format!("ikediag-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, probe) in [
+        ("r.md", "```mermaid"),
+        ("r.json", "\"schema_version\": 1"),
+        ("r.txt", "Verdict: FAILURE"),
+    ] {
+        let out = ikediag()
+            .args(["analyze", "--redact", "-o"])
+            .arg(dir.join(file))
+            .arg(&sample)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "an Error finding gives exit status 1"
+        );
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(text.contains(probe), "{file} lacks {probe}");
+        assert!(
+            !text.contains("100.64.7.10") && !text.contains("203.0.113.20"),
+            "{file} leaks an address"
+        );
+    }
+    // Piped: no colour; --color always: ANSI on the verdict; NO_COLOR is honoured by auto.
+    let plain = ikediag().args(["analyze"]).arg(&sample).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
+    let coloured = ikediag()
+        .args(["analyze", "--color", "always"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}[1;31mFAILURE"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,7 +194,11 @@ fn lab_captures_get_their_labels() {
             ));
         }
         // Every Error finding says what to change.
-        for f in r.findings.iter().filter(|f| f.severity == ikediag::diag::Severity::Error) {
+        for f in r
+            .findings
+            .iter()
+            .filter(|f| f.severity == ikediag::diag::Severity::Error)
+        {
             if f.fix.is_empty() {
                 problems.push(format!("{name}: Error {} has no fix", f.name));
             }

@@ -5,6 +5,8 @@
 //! text renderer reads only the report, so every format says the same thing.
 //! Nothing here reads the wall clock: times are the capture's.
 
+pub mod markdown;
+pub mod redact;
 pub mod text;
 
 use serde::Serialize;

@@ -48,8 +48,19 @@ fn frames_short(frames: &[u64]) -> String {
     v.join(" ")
 }
 
+/// The terminal's width when standard output is a terminal.
+pub fn terminal_width() -> Option<u16> {
+    Table::new().width()
+}
+
 /// Renders the report as plain text for a terminal of `width` columns.
 pub fn render(r: &Report, width: u16) -> String {
+    render_styled(r, width, false)
+}
+
+/// As [`render`]; with `color`, the verdict is coloured (ANSI), for a
+/// terminal that has not asked for `NO_COLOR`.
+pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "ikediag report for {}", r.file);
     let _ = writeln!(
@@ -66,12 +77,22 @@ pub fn render(r: &Report, width: u16) -> String {
         Outcome::Failure => "FAILURE",
         Outcome::Inconclusive => "INCONCLUSIVE",
     };
+    let painted = if color {
+        let code = match r.verdict.outcome {
+            Outcome::Success => "32",
+            Outcome::Failure => "31",
+            Outcome::Inconclusive => "33",
+        };
+        format!("\x1b[1;{code}m{outcome}\x1b[0m")
+    } else {
+        outcome.to_string()
+    };
     match &r.verdict.failed_exchange {
         Some(x) => {
-            let _ = writeln!(s, "Verdict: {outcome} (failed exchange: {x})");
+            let _ = writeln!(s, "Verdict: {painted} (failed exchange: {x})");
         }
         None => {
-            let _ = writeln!(s, "Verdict: {outcome}");
+            let _ = writeln!(s, "Verdict: {painted}");
         }
     }
     let _ = writeln!(s, "  {}", r.verdict.summary);
