@@ -137,6 +137,7 @@ enum ReportFormat {
     Text,
     Json,
     Markdown,
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -197,6 +198,7 @@ fn main() -> ExitCode {
             let format = format.unwrap_or(match ext.as_deref() {
                 Some("json") => ReportFormat::Json,
                 Some("md" | "markdown") => ReportFormat::Markdown,
+                Some("html" | "htm") => ReportFormat::Html,
                 _ => ReportFormat::Text,
             });
             let opts = AnalyzeOptions {
@@ -418,6 +420,7 @@ fn analyze(
                 }
             },
             ReportFormat::Markdown => text.push_str(&report::markdown::render(&rep)),
+            ReportFormat::Html => text.push_str(&report::html::render(&rep)),
             ReportFormat::Text => text.push_str(&report::text::render_styled(&rep, width, color)),
         }
     }

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use ikediag::report::{Report, markdown, redact::Redactor, text};
+use ikediag::report::{Report, html, markdown, redact::Redactor, text};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 fn lab_captures() -> Vec<std::path::PathBuf> {
@@ -111,6 +111,11 @@ fn every_lab_capture_renders_in_every_format() {
         assert!(t.contains("Verdict:"), "{name}");
         let md = markdown::render(&r);
         check_markdown(&name, &md, &r);
+        let page = html::render(&r);
+        assert!(
+            page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"),
+            "{name}"
+        );
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["schema_version"], 1);
         keys(&json, &mut seen_keys);
@@ -186,6 +191,7 @@ fn redaction_leaks_no_address_in_any_format() {
         let outputs = [
             text::render(&r, 100),
             markdown::render(&r),
+            html::render(&r),
             serde_json::to_string(&r).unwrap(),
         ];
         for out in &outputs {

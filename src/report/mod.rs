@@ -5,6 +5,7 @@
 //! text renderer reads only the report, so every format says the same thing.
 //! Nothing here reads the wall clock: times are the capture's.
 
+pub mod html;
 pub mod markdown;
 pub mod redact;
 pub mod text;
@@ -81,6 +82,157 @@ pub struct SaReport {
     pub nat: NatFacts,
     pub vendor_ids: Vec<String>,
     pub exchanges: Vec<ExchangeReport>,
+    /// The SA's timeline for ladder diagrams: every IKE message, plus ESP,
+    /// ICMP errors and lost IP fragments between the peers.
+    pub ladder: Vec<LadderEvent>,
+}
+
+/// One arrow of a ladder diagram.
+#[derive(Debug, Clone, Serialize)]
+pub struct LadderEvent {
+    pub frame: u64,
+    /// Seconds since the first frame of the capture.
+    pub time: f64,
+    /// `initiator`, `responder` or `path` (a router between them).
+    pub from: &'static str,
+    pub to: &'static str,
+    /// `request`, `response`, `retransmission`, `esp`, `icmp` or `lost`.
+    pub kind: &'static str,
+    pub label: String,
+    /// A request that was never answered.
+    pub unanswered: bool,
+}
+
+/// Ladder events kept per SA at most.
+const MAX_LADDER: usize = 200;
+
+fn ladder(a: &Analysis, sa: &IkeSa, t0: i64) -> Vec<LadderEvent> {
+    let secs = |ts: i64| ((ts - t0) as f64 / 1e3).round() / 1e6;
+    let side = |from_i: bool| if from_i { "initiator" } else { "responder" };
+    let pending = crate::diag::rules::pending(sa);
+    let mut v = Vec::new();
+    for e in &sa.exchanges {
+        let unanswered = pending.iter().any(|p| std::ptr::eq(p.exchange, e));
+        for m in &e.messages {
+            let mut label = format!(
+                "{} {} #{} {} B",
+                e.name,
+                if m.is_response { "resp" } else { "req" },
+                e.message_id,
+                m.length
+            );
+            if let Some((n, t)) = m.ike_fragment {
+                label.push_str(&format!(" SKF {n}/{t}"));
+            }
+            if m.ip_fragments > 1 {
+                label.push_str(&format!(", {} IP frags", m.ip_fragments));
+            }
+            let errors: Vec<&String> = m
+                .notify
+                .iter()
+                .zip(&m.notify_types)
+                .filter(|(_, t)| **t < 16384 || **t == 16390)
+                .map(|(n, _)| n)
+                .collect();
+            if !errors.is_empty() {
+                label.push_str(&format!(
+                    " [{}]",
+                    errors
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            v.push(LadderEvent {
+                frame: m.frame,
+                time: secs(m.ts_ns),
+                from: side(m.from_initiator),
+                to: side(!m.from_initiator),
+                kind: if m.retransmission {
+                    "retransmission"
+                } else if m.is_response {
+                    "response"
+                } else {
+                    "request"
+                },
+                label,
+                unanswered: unanswered && !m.is_response,
+            });
+        }
+    }
+    let (i, r) = sa.peers();
+    for f in a
+        .esp_flows
+        .iter()
+        .filter(|f| (f.src == i && f.dst == r) || (f.src == r && f.dst == i))
+    {
+        let from_i = f.src == i;
+        v.push(LadderEvent {
+            frame: f.first_frame,
+            time: secs(f.first_ts_ns),
+            from: side(from_i),
+            to: side(!from_i),
+            kind: "esp",
+            label: format!(
+                "ESP SPI 0x{:08x}: {} packets to frame {}",
+                f.spi, f.packets, f.last_frame
+            ),
+            unanswered: false,
+        });
+    }
+    for c in a.icmp_errors.iter().filter(|c| c.sa == Some(sa.index)) {
+        let from = if c.src == r {
+            "responder"
+        } else if c.src == i {
+            "initiator"
+        } else {
+            "path"
+        };
+        let to = if c.dst == i { "initiator" } else { "responder" };
+        v.push(LadderEvent {
+            frame: c.frame,
+            time: secs(c.ts_ns),
+            from,
+            to,
+            kind: "icmp",
+            label: format!(
+                "ICMP {} from {}{}",
+                serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|x| x.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                c.src,
+                c.mtu.map(|m| format!(", MTU {m}")).unwrap_or_default()
+            ),
+            unanswered: false,
+        });
+    }
+    for f in a
+        .incomplete_fragments
+        .iter()
+        .filter(|f| f.sa == Some(sa.index))
+    {
+        let from_i = f.src == i;
+        v.push(LadderEvent {
+            frame: f.frames.first().copied().unwrap_or(0),
+            time: secs(f.first_ts_ns),
+            from: side(from_i),
+            to: side(!from_i),
+            kind: "lost",
+            label: format!(
+                "IP fragments lost: {} of {} bytes arrived",
+                f.bytes_held,
+                f.total_len
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "?".into())
+            ),
+            unanswered: true,
+        });
+    }
+    v.sort_by_key(|e| e.frame);
+    v.truncate(MAX_LADDER);
+    v
 }
 
 /// One exchange of an SA.
@@ -108,7 +260,7 @@ pub struct ExchangeReport {
     pub notify: Vec<String>,
 }
 
-fn sa_report(sa: &IkeSa, v: &Verdict) -> SaReport {
+fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
     let pending = crate::diag::rules::pending(sa);
     let exchanges = sa
         .exchanges
@@ -167,6 +319,7 @@ fn sa_report(sa: &IkeSa, v: &Verdict) -> SaReport {
         nat: sa.nat.clone(),
         vendor_ids: sa.vendor_ids.clone(),
         exchanges,
+        ladder: ladder(a, sa, a.stats.first_ts_ns.unwrap_or(sa.first_ts_ns)),
     }
 }
 
@@ -179,7 +332,7 @@ pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
         .sas
         .iter()
         .zip(&sav)
-        .map(|(sa, v)| sa_report(sa, v))
+        .map(|(sa, v)| sa_report(a, sa, v))
         .collect();
     let unanswered = a
         .sas

@@ -1,0 +1,314 @@
+//! The HTML report: one self-contained, printable page (inline CSS, no
+//! script, no external asset) with the verdict, the findings, an SVG
+//! ladder diagram per IKE SA and the fixes.
+//!
+//! Contract: a pure function of the [`Report`]. Every arrow of a ladder is
+//! an SVG `<g class="msg KIND">` with `data-frame`, so tests (and users'
+//! tools) can find them; unanswered requests, retransmissions, lost IP
+//! fragments, ESP and ICMP are drawn differently so they stand out.
+
+use std::fmt::Write;
+
+use super::{LadderEvent, Report, SaReport};
+use crate::diag::verdict::Outcome;
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = r#"
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px; color: #1b1b1b; line-height: 1.4; }
+h1 { font-size: 1.5em; margin-bottom: .2em; }
+.meta { color: #555; }
+.verdict { border-left: 6px solid #888; padding: .6em 1em; margin: 1em 0; background: #f6f6f6; }
+.verdict.failure { border-color: #c62828; background: #fdecea; }
+.verdict.success { border-color: #2e7d32; background: #edf7ed; }
+.verdict.inconclusive { border-color: #f9a825; background: #fff8e1; }
+.verdict strong { font-size: 1.15em; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .3em .5em; vertical-align: top; text-align: left; }
+th { background: #f0f0f0; }
+td.sev-error { color: #c62828; font-weight: bold; }
+td.sev-warning { color: #ef6c00; font-weight: bold; }
+td.sev-info { color: #1565c0; }
+code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9em; }
+pre { background: #f6f8fa; border: 1px solid #ddd; padding: .6em; overflow-x: auto; white-space: pre-wrap; }
+svg.ladder { width: 100%; height: auto; border: 1px solid #ddd; background: #fff; }
+svg.ladder text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; }
+.legend span { display: inline-block; margin-right: 1em; font-size: .85em; }
+@media print { body { margin: 0; max-width: none; } .verdict, pre { break-inside: avoid; } svg.ladder { break-inside: avoid; } }
+"#;
+
+fn outcome(o: Outcome) -> (&'static str, &'static str) {
+    match o {
+        Outcome::Success => ("SUCCESS", "success"),
+        Outcome::Failure => ("FAILURE", "failure"),
+        Outcome::Inconclusive => ("INCONCLUSIVE", "inconclusive"),
+    }
+}
+
+/// Colour and dash pattern of an arrow kind.
+fn style(e: &LadderEvent) -> (&'static str, &'static str) {
+    if e.unanswered {
+        return ("#c62828", "");
+    }
+    match e.kind {
+        "response" => ("#2e7d32", "6 3"),
+        "retransmission" => ("#ef6c00", ""),
+        "esp" => ("#757575", "2 3"),
+        "icmp" => ("#6a1b9a", "4 2"),
+        "lost" => ("#c62828", "1 3"),
+        _ => ("#1565c0", ""),
+    }
+}
+
+fn ladder_svg(s: &mut String, sa: &SaReport) {
+    const W: i32 = 1000;
+    const XI: i32 = 190;
+    const XP: i32 = 500;
+    const XR: i32 = 810;
+    const TOP: i32 = 70;
+    const STEP: i32 = 34;
+    let n = sa.ladder.len() as i32;
+    let h = TOP + STEP * n + 40;
+    let x = |who: &str| match who {
+        "initiator" => XI,
+        "responder" => XR,
+        _ => XP,
+    };
+    let _ = writeln!(
+        s,
+        r#"<svg class="ladder" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" role="img" aria-label="IKE SA {} ladder diagram">"#,
+        sa.index
+    );
+    let _ = writeln!(
+        s,
+        r##"<defs><marker id="arrow{i}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke"/></marker></defs>"##,
+        i = sa.index
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{XI}" y="24" text-anchor="middle" font-weight="bold">Initiator</text><text x="{XI}" y="40" text-anchor="middle">{}</text>"#,
+        esc(&sa.initiator)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{XR}" y="24" text-anchor="middle" font-weight="bold">Responder</text><text x="{XR}" y="40" text-anchor="middle">{}</text>"#,
+        esc(&sa.responder)
+    );
+    for lx in [XI, XR] {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{lx}" y1="50" x2="{lx}" y2="{}" stroke="#444" stroke-width="2"/>"##,
+            h - 20
+        );
+    }
+    if sa.ladder.iter().any(|e| e.from == "path" || e.to == "path") {
+        let _ = writeln!(
+            s,
+            r##"<text x="{XP}" y="40" text-anchor="middle" fill="#6a1b9a">path (router)</text><line x1="{XP}" y1="50" x2="{XP}" y2="{}" stroke="#bbb" stroke-dasharray="3 4"/>"##,
+            h - 20
+        );
+    }
+    for (k, e) in sa.ladder.iter().enumerate() {
+        let y = TOP + STEP * k as i32 + 16;
+        let (x1, x2) = (x(e.from), x(e.to));
+        let (color, dash) = style(e);
+        let dash = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{dash}""#)
+        };
+        let class = if e.unanswered {
+            format!("msg {} unanswered", e.kind)
+        } else {
+            format!("msg {}", e.kind)
+        };
+        let _ = write!(
+            s,
+            r#"<g class="{class}" data-frame="{}"><title>frame {}: {}</title>"#,
+            e.frame,
+            e.frame,
+            esc(&e.label)
+        );
+        // Unanswered: the arrow stops short and ends in a cross.
+        let end = if e.unanswered {
+            x1 + (x2 - x1) * 3 / 4
+        } else {
+            x2
+        };
+        let _ = write!(
+            s,
+            r#"<line x1="{x1}" y1="{y}" x2="{end}" y2="{y}" stroke="{color}" stroke-width="2"{dash} marker-end="url(#arrow{})"/>"#,
+            sa.index
+        );
+        if e.unanswered {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" fill="{color}" font-size="16" text-anchor="middle" font-weight="bold">✕</text>"#,
+                end + if x2 > x1 { 12 } else { -12 },
+                y + 5
+            );
+        }
+        let mid = (x1 + x2) / 2;
+        let _ = write!(
+            s,
+            r#"<text x="{mid}" y="{}" text-anchor="middle" fill="{color}">{}</text>"#,
+            y - 5,
+            esc(&e.label)
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="8" y="{}" fill="#555">#{} +{:.3}s</text></g>"##,
+            y + 4,
+            e.frame,
+            e.time
+        );
+    }
+    let _ = writeln!(s, "</svg>");
+}
+
+/// Renders the whole report as one HTML page.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let (word, class) = outcome(r.verdict.outcome);
+    let _ = writeln!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>ikediag report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>",
+        esc(&r.file)
+    );
+    let _ = writeln!(s, "<h1>ikediag report: <code>{}</code></h1>", esc(&r.file));
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">{} frames over {:.3} s; {} IKE messages in {} IKE SA attempt(s); {} unanswered request(s).</p>",
+        r.capture.frames,
+        r.capture.duration_s,
+        r.stats.ike_messages,
+        r.stats.ike_sas,
+        r.stats.unanswered_requests
+    );
+    let _ = writeln!(
+        s,
+        "<div class=\"verdict {class}\"><strong>Verdict: {word}</strong>{}<p>{}</p></div>",
+        r.verdict
+            .failed_exchange
+            .as_ref()
+            .map(|x| format!(" (failed exchange: <code>{}</code>)", esc(x)))
+            .unwrap_or_default(),
+        esc(&r.verdict.summary)
+    );
+    if let Some(e) = &r.capture.read_error {
+        let _ = writeln!(
+            s,
+            "<p><strong>Warning:</strong> the capture could not be read to the end: {}</p>",
+            esc(e)
+        );
+    }
+    if !r.findings.is_empty() {
+        let _ = writeln!(
+            s,
+            "<h2>Findings</h2>\n<table>\n<tr><th>Severity</th><th>Code</th><th>Rule</th><th>Finding</th><th>Frames</th><th>Wireshark filter</th></tr>"
+        );
+        for f in &r.findings {
+            let conf = match f.confidence {
+                crate::diag::Confidence::Certain => "",
+                crate::diag::Confidence::Likely => " <em>(likely)</em>",
+                crate::diag::Confidence::Possible => " <em>(possible)</em>",
+            };
+            let frames: Vec<String> = f.frames.iter().take(30).map(u64::to_string).collect();
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"sev-{sev}\">{sev}</td><td>{}</td><td><code>{}</code></td><td>{}{conf}</td><td>{}</td><td><code>{}</code></td></tr>",
+                f.code,
+                f.name,
+                esc(&f.message),
+                frames.join(" "),
+                esc(&f.filter),
+                sev = f.severity.as_str()
+            );
+        }
+        let _ = writeln!(s, "</table>");
+    }
+    if let Some(p) = &r.path_mtu {
+        let _ = writeln!(s, "<h2>Path MTU</h2>\n<ul>");
+        for e in &p.evidence {
+            let _ = writeln!(s, "<li>{}</li>", esc(e));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+    for sa in &r.sas {
+        let (w, _) = outcome(sa.outcome);
+        let _ = writeln!(
+            s,
+            "<h2>IKE SA #{}: IKEv{} {} &rarr; {}</h2>\n<p class=\"meta\">SPIs <code>{}</code> / <code>{}</code>; captured at {}; outcome {}{}</p>",
+            sa.index,
+            sa.version,
+            esc(&sa.initiator),
+            esc(&sa.responder),
+            sa.ispi,
+            sa.rspi,
+            serde_json::to_value(sa.capture_side)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            w.to_lowercase(),
+            sa.failed_exchange
+                .as_ref()
+                .map(|x| format!(" at <code>{}</code>", esc(x)))
+                .unwrap_or_default()
+        );
+        ladder_svg(&mut s, sa);
+        let _ = writeln!(
+            s,
+            "<p class=\"legend\"><span style=\"color:#1565c0\">&#9472; request</span><span style=\"color:#2e7d32\">- - response</span><span style=\"color:#ef6c00\">&#9472; retransmission</span><span style=\"color:#c62828\">&#9472;&#10005; unanswered / lost</span><span style=\"color:#757575\">&middot;&middot; ESP</span><span style=\"color:#6a1b9a\">- ICMP</span></p>"
+        );
+    }
+    let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
+    if !with_fix.is_empty() {
+        let _ = writeln!(s, "<h2>How to fix</h2>");
+        let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
+        for f in with_fix {
+            if seen.iter().any(|(c, _)| *c == f.code) {
+                continue;
+            }
+            if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
+                let _ = writeln!(
+                    s,
+                    "<h3>{} <code>{}</code></h3><p>As {same} above.</p>",
+                    f.code, f.name
+                );
+                seen.push((f.code, &f.fix));
+                continue;
+            }
+            seen.push((f.code, &f.fix));
+            let _ = writeln!(s, "<h3>{} <code>{}</code></h3>", f.code, f.name);
+            for step in &f.fix {
+                let _ = writeln!(
+                    s,
+                    "<p><strong>{}</strong></p><pre>{}</pre>",
+                    esc(&step.platform),
+                    esc(&step.commands.join("\n"))
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">Generated by ikediag {} (report schema {}).</p>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION"),
+        r.schema_version
+    );
+    s
+}
