@@ -174,6 +174,9 @@ impl Redactor {
             sa.initiator = self.text(&sa.initiator);
             sa.responder = self.text(&sa.responder);
             sa.summary = self.text(&sa.summary);
+            for e in &mut sa.ladder {
+                e.label = self.text(&e.label);
+            }
         }
         if let Some(p) = &mut r.path_mtu {
             p.src = p.src.map(|a| self.addr(a));
