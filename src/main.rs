@@ -40,6 +40,9 @@ enum Command {
         /// Write the report to this file (.json, .md, .html or .txt picks the format).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Language of the report: en or ja (default: from LC_ALL / LC_MESSAGES / LANG).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
         /// Replace IP addresses (prefix-preserving, documentation ranges) and the file name.
         #[arg(long)]
         redact: bool,
@@ -114,6 +117,9 @@ enum Command {
     Rules {
         /// A rule code (NET006) or name (mtu-blackhole).
         rule: Option<String>,
+        /// Language: en or ja (default: from LC_ALL / LC_MESSAGES / LANG).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
     },
     /// List every IKE message (after IP reassembly), one row per message.
     ///
@@ -138,6 +144,12 @@ enum ReportFormat {
     Json,
     Markdown,
     Html,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum LangArg {
+    En,
+    Ja,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -181,6 +193,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze {
             files,
+            lang,
             format,
             output,
             redact,
@@ -201,7 +214,17 @@ fn main() -> ExitCode {
                 Some("html" | "htm") => ReportFormat::Html,
                 _ => ReportFormat::Text,
             });
+            let lang = match lang {
+                Some(LangArg::En) => report::Lang::En,
+                Some(LangArg::Ja) => report::Lang::Ja,
+                None => report::Lang::from_locale(
+                    std::env::var("LC_ALL").ok().as_deref(),
+                    std::env::var("LC_MESSAGES").ok().as_deref(),
+                    std::env::var("LANG").ok().as_deref(),
+                ),
+            };
             let opts = AnalyzeOptions {
+                lang,
                 format,
                 output,
                 redact,
@@ -210,7 +233,20 @@ fn main() -> ExitCode {
             };
             analyze(&files, &opts, RuleSelection { select, ignore }, ports)
         }
-        Command::Rules { rule } => rules(rule.as_deref()),
+        Command::Rules { rule, lang } => {
+            let ja = match lang {
+                Some(LangArg::Ja) => true,
+                Some(LangArg::En) => false,
+                None => {
+                    report::Lang::from_locale(
+                        std::env::var("LC_ALL").ok().as_deref(),
+                        std::env::var("LC_MESSAGES").ok().as_deref(),
+                        std::env::var("LANG").ok().as_deref(),
+                    ) == report::Lang::Ja
+                }
+            };
+            rules(rule.as_deref(), ja)
+        }
         Command::Mtu {
             path_mtu,
             access,
@@ -342,6 +378,7 @@ fn terminal_width() -> u16 {
 }
 
 struct AnalyzeOptions {
+    lang: report::Lang,
     format: ReportFormat,
     output: Option<PathBuf>,
     redact: bool,
@@ -419,9 +456,13 @@ fn analyze(
                     return ExitCode::from(2);
                 }
             },
-            ReportFormat::Markdown => text.push_str(&report::markdown::render(&rep)),
-            ReportFormat::Html => text.push_str(&report::html::render(&rep)),
-            ReportFormat::Text => text.push_str(&report::text::render_styled(&rep, width, color)),
+            ReportFormat::Markdown => {
+                text.push_str(&report::markdown::render_lang(&rep, opts.lang))
+            }
+            ReportFormat::Html => text.push_str(&report::html::render_lang(&rep, opts.lang)),
+            ReportFormat::Text => {
+                text.push_str(&report::text::render_styled(&rep, width, color, opts.lang))
+            }
         }
     }
     let res = match &opts.output {
@@ -447,7 +488,7 @@ fn analyze(
     }
 }
 
-fn rules(name: Option<&str>) -> ExitCode {
+fn rules(name: Option<&str>, ja: bool) -> ExitCode {
     match name {
         None => {
             for r in diag::rules::ALL {
@@ -463,7 +504,7 @@ fn rules(name: Option<&str>) -> ExitCode {
         }
         Some(n) => match diag::find_rule(n) {
             Some(r) => {
-                print!("{}", diag::rule_markdown(r));
+                print!("{}", diag::rule_markdown_lang(r, ja));
                 ExitCode::SUCCESS
             }
             None => {

@@ -241,3 +241,48 @@ fn analyze_output_file_format_from_extension_redaction_and_colour() {
     assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}[1;31mFAILURE"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn japanese_from_flag_and_locale() {
+    let sample = root().join("samples/mtu_blackhole.pcap");
+    let out = ikediag()
+        .args(["analyze", "--lang", "ja"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("判定: 失敗") && text.contains("対処方法"),
+        "{text}"
+    );
+    let out = ikediag()
+        .args(["analyze"])
+        .arg(&sample)
+        .env("LANG", "ja_JP.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("判定: 失敗"));
+    let out = ikediag()
+        .args(["analyze"])
+        .arg(&sample)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Verdict: FAILURE"));
+    let out = ikediag()
+        .args(["rules", "mtu-blackhole", "--lang", "ja"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("## 対処方法"));
+    let out = ikediag()
+        .args(["analyze", "--lang", "ja", "--format", "html"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("<html lang=\"ja\">") && html.contains("判定: 失敗"));
+}

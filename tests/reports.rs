@@ -210,6 +210,72 @@ fn redaction_leaks_no_address_in_any_format() {
     }
 }
 
+/// Every finding the lab and public captures produce has its Japanese
+/// message, and so does every verdict.
+#[test]
+fn every_finding_has_japanese() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let mut paths = lab_captures();
+    for row in common::read_tsv(&corpus.join("public/MANIFEST.tsv")) {
+        if row["format"].starts_with("pcap") {
+            paths.push(corpus.join("public").join(&row["path"]));
+        }
+    }
+    let is_ja = |t: &str| t.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+    let mut missing = BTreeSet::new();
+    for path in paths {
+        let Ok(mut reader) = ikediag::capture::CaptureReader::open(&path) else {
+            continue;
+        };
+        let a = ikediag::session::analyze_reader(&mut reader, Default::default());
+        let r = ikediag::report::build("x", &a, &Default::default());
+        for f in &r.findings {
+            if !is_ja(&f.message_ja) {
+                missing.insert(f.name);
+            }
+        }
+        if !is_ja(&r.verdict.summary_ja) {
+            missing.insert("verdict");
+        }
+    }
+    assert!(missing.is_empty(), "no Japanese message for: {missing:?}");
+}
+
+#[test]
+fn japanese_snapshots() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    for name in [
+        "mtu_blackhole",
+        "mtu_blackhole_reply",
+        "natt_udp4500_blocked",
+        "udp500_icmp_unreachable",
+        "no_proposal_chosen",
+        "auth_failed",
+        "dpd_responder_down",
+        "rekey_timeout",
+        "ikev1_psk_mismatch",
+        "map_e_udp500_blocked",
+        "pmtu_ping_sweep",
+        "tcp_mss_too_large_inner",
+    ] {
+        let r = common::report(&corpus.join("lab").join(format!("{name}.pcap")));
+        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(
+                format!("ja_text_{name}"),
+                text::render_styled(&r, 110, false, ikediag::report::Lang::Ja)
+            );
+            insta::assert_snapshot!(
+                format!("ja_md_{name}"),
+                markdown::render_lang(&r, ikediag::report::Lang::Ja)
+            );
+        });
+    }
+}
+
 #[test]
 fn markdown_snapshots() {
     let Some(corpus) = common::corpus() else {

@@ -11,10 +11,8 @@ fn rule_docs_are_fresh() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
     let docs = ikediag::diag::rule_docs();
     if std::env::var_os("IKEDIAG_UPDATE_DOCS").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            std::fs::remove_file(e.path()).unwrap();
-        }
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("ja")).unwrap();
         for (name, text) in &docs {
             std::fs::write(dir.join(name), text).unwrap();
         }
@@ -27,13 +25,18 @@ fn rule_docs_are_fresh() {
             _ => stale.push(name.clone()),
         }
     }
-    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    let list = |d: &Path, prefix: &str| -> Vec<String> {
+        std::fs::read_dir(d)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().is_file())
+                    .map(|e| format!("{prefix}{}", e.file_name().to_string_lossy()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut on_disk: BTreeSet<String> = list(&dir, "").into_iter().collect();
+    on_disk.extend(list(&dir.join("ja"), "ja/"));
     let wanted: BTreeSet<String> = docs.iter().map(|(n, _)| n.clone()).collect();
     stale.extend(on_disk.difference(&wanted).cloned());
     assert!(
@@ -79,6 +82,26 @@ fn registry_is_well_formed() {
             assert!(
                 text.split_whitespace().count() >= 5,
                 "{} has a thin {sec} section",
+                r.name
+            );
+        }
+        // Japanese: every section present, and actually Japanese.
+        let j = &r.doc_ja;
+        for (sec, text) in [
+            ("summary_ja", r.summary_ja),
+            ("detects", j.detects),
+            ("why_it_fails", j.why_it_fails),
+            ("evidence", j.evidence),
+            ("likely_causes", j.likely_causes),
+            ("how_to_fix", j.how_to_fix),
+        ] {
+            let kana = text
+                .chars()
+                .filter(|c| ('\u{3040}'..='\u{30ff}').contains(c))
+                .count();
+            assert!(
+                text.chars().count() >= 8 && kana >= 2,
+                "{}: Japanese {sec} missing or not Japanese: {text:?}",
                 r.name
             );
         }

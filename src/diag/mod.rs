@@ -69,6 +69,9 @@ pub struct Rule {
     pub severity: Severity,
     pub summary: &'static str,
     pub doc: RuleDoc,
+    /// The same in Japanese (`--lang ja`).
+    pub summary_ja: &'static str,
+    pub doc_ja: RuleDoc,
     pub check: fn(&Analysis, &mut Emitter<'_>),
 }
 
@@ -94,6 +97,8 @@ pub struct Finding {
     pub filter: String,
     /// What to change, when the finding explains a failure.
     pub fix: Vec<FixStep>,
+    /// The message in Japanese (`--lang ja`).
+    pub message_ja: String,
     pub confidence: Confidence,
     /// The IKE SA attempt it is about.
     pub sa: Option<usize>,
@@ -113,6 +118,7 @@ pub struct Emitter<'r> {
 pub struct Draft {
     pub severity: Severity,
     pub message: String,
+    pub message_ja: String,
     pub frames: Vec<u64>,
     pub fix: Vec<FixStep>,
     pub confidence: Confidence,
@@ -126,6 +132,7 @@ impl Draft {
         Draft {
             severity,
             message: message.into(),
+            message_ja: String::new(),
             frames,
             fix: Vec::new(),
             confidence: Confidence::Certain,
@@ -154,6 +161,11 @@ impl Draft {
         self.fix = fix;
         self
     }
+    /// The message in Japanese.
+    pub fn ja(mut self, m: impl Into<String>) -> Self {
+        self.message_ja = m.into();
+        self
+    }
 }
 
 impl Emitter<'_> {
@@ -170,6 +182,7 @@ impl Emitter<'_> {
             frames,
             filter,
             fix: d.fix,
+            message_ja: d.message_ja,
             confidence: d.confidence,
             sa: d.sa,
             exchange: d.exchange,
@@ -288,6 +301,32 @@ pub fn plural(n: usize, noun: &str) -> String {
 /// A rule's documentation as Markdown (the text of `docs/rules/<name>.md`
 /// and of `ikediag rules NAME`).
 pub fn rule_markdown(r: &Rule) -> String {
+    rule_markdown_lang(r, false)
+}
+
+/// As [`rule_markdown`], in Japanese when `ja` (`docs/rules/ja/<name>.md`).
+pub fn rule_markdown_lang(r: &Rule, ja: bool) -> String {
+    if ja {
+        let d = &r.doc_ja;
+        return format!(
+            "# {code} `{name}`\n\n{summary}。\n\n既定の重大度: {sev}。\n\n\
+             ## 検出内容\n\n{}\n\n## トンネルが失敗する理由\n\n{}\n\n## 示す証拠\n\n{}\n\n\
+             ## よくある原因\n\n{}\n\n## 対処方法\n\n{}\n",
+            d.detects.trim(),
+            d.why_it_fails.trim(),
+            d.evidence.trim(),
+            d.likely_causes.trim(),
+            d.how_to_fix.trim(),
+            code = r.code,
+            name = r.name,
+            summary = r.summary_ja,
+            sev = match r.severity {
+                Severity::Error => "エラー",
+                Severity::Warning => "警告",
+                Severity::Info => "情報",
+            },
+        );
+    }
     let d = &r.doc;
     format!(
         "# {code} `{name}`\n\n{summary}.\n\nDefault severity: {sev}.\n\n\
@@ -332,6 +371,26 @@ pub fn rule_docs() -> Vec<(String, String)> {
         files.push((format!("{}.md", r.name), rule_markdown(r)));
     }
     files.insert(0, ("README.md".to_string(), index));
+    // Japanese: docs/rules/ja/.
+    let mut index_ja = String::from(
+        "# 診断ルール\n\nルール自体 (`src/diag/rules/`) から生成しています。手で編集しないでください。\n\
+         再生成: `IKEDIAG_UPDATE_DOCS=1 cargo test --test rule_docs`\n\n\
+         | コード | 名前 | 重大度 | 概要 |\n|---|---|---|---|\n",
+    );
+    let mut all: Vec<&Rule> = rules::ALL.to_vec();
+    all.sort_by_key(|r| r.code);
+    for r in all {
+        index_ja.push_str(&format!(
+            "| {} | [`{}`]({}.md) | {} | {} |\n",
+            r.code,
+            r.name,
+            r.name,
+            r.severity.as_str(),
+            r.summary_ja
+        ));
+        files.push((format!("ja/{}.md", r.name), rule_markdown_lang(r, true)));
+    }
+    files.push(("ja/README.md".to_string(), index_ja));
     files
 }
 

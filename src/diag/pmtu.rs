@@ -29,6 +29,8 @@ pub struct PathMtu {
     pub frames: Vec<u64>,
     /// The evidence in words, with the arithmetic.
     pub evidence: Vec<String>,
+    /// The same in Japanese.
+    pub evidence_ja: Vec<String>,
     /// DF probes larger than the path MTU that vanished with no ICMP error.
     pub vanished_frames: Vec<u64>,
     /// ICMP fragmentation-needed / packet-too-big frames and their MTU.
@@ -122,6 +124,12 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
                     if v6 { 40 } else { 20 },
                     if v6 { "IPv6" } else { "IPv4" },
                 ));
+                let pl = size.saturating_sub(if v6 { 48 } else { 28 });
+                p.evidence_ja.push(format!(
+                    "ペイロード {pl} バイトの DF 付き ping に応答がありました (フレーム {req} と {rep}): {pl} + 8 (ICMP ヘッダ) + {} ({} ヘッダ) = {size} バイトが通過します",
+                    if v6 { 40 } else { 20 },
+                    if v6 { "IPv6" } else { "IPv4" },
+                ));
             }
             let lower = p.lower.unwrap_or(0);
             let failing: Vec<&(u32, u64, Fate)> =
@@ -134,6 +142,18 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
                     .find(|e| e.frame == frame)
                     .map(|e| ping_payload(e))
                     .unwrap_or(0);
+                let how_ja = match f {
+                    Fate::Refused(icmp, Some(m)) => {
+                        format!("ICMP fragmentation needed (MTU {m}、フレーム {icmp}) が返りました")
+                    }
+                    Fate::Refused(icmp, None) => {
+                        format!("ICMP fragmentation needed (フレーム {icmp}) が返りました")
+                    }
+                    _ => "応答も ICMP エラーもなく消えました".to_string(),
+                };
+                p.evidence_ja.push(format!(
+                    "ペイロード {payload} バイト ({size} バイト、フレーム {frame}) の DF 付き ping は{how_ja}"
+                ));
                 let how = match f {
                     Fate::Refused(icmp, Some(m)) => {
                         p.frames.push(icmp);
@@ -178,6 +198,13 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
             first.frame,
             first.quoted_len.unwrap_or(0)
         ));
+        p.evidence_ja.push(format!(
+            "{} が ICMP {} (フレーム {}) で次ホップの MTU {m} バイトを通知しました。引用されているのは {} バイトのパケットです",
+            first.src,
+            if first.v6 { "packet too big" } else { "fragmentation needed" },
+            first.frame,
+            first.quoted_len.unwrap_or(0)
+        ));
         p.upper = Some(p.upper.map_or(m, |u| u.min(m)));
     }
     // 3. The largest IKE packet that provably crossed (its exchange was answered).
@@ -190,6 +217,9 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
         p.evidence.push(format!(
             "a {size}-byte IKE packet to {dst} was answered (frame {frame})"
         ));
+        p.evidence_ja.push(format!(
+            "{dst} への {size} バイトの IKE パケットに応答がありました (フレーム {frame})"
+        ));
     }
     // 4. The fragment size a sender used: its own interface MTU (an upper
     // bound only for its first hop, so it is evidence, not a bound here).
@@ -198,6 +228,9 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
         if sender.is_none_or(|s| s == *src) {
             p.evidence.push(format!(
                 "{src} IP-fragmented at {size} bytes (frame {frame}), so its own interface MTU is {size}"
+            ));
+            p.evidence_ja.push(format!(
+                "{src} は {size} バイトで IP フラグメント化しています (フレーム {frame})。つまり自身のインタフェース MTU は {size} です"
             ));
             p.frames.push(*frame);
             if p.src.is_none() {
@@ -223,7 +256,7 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
 /// algorithms (in clear in the IKE_SA_INIT response) are the best guess;
 /// without them, AES-CBC-256 with HMAC-SHA2-256-128 (one of the largest
 /// common overheads).
-pub fn assumed_suite(a: &Analysis) -> (CipherSuite, String) {
+pub fn assumed_suite(a: &Analysis) -> (CipherSuite, String, String) {
     for sa in &a.sas {
         for m in sa.exchanges.iter().flat_map(|e| &e.messages) {
             if !m.is_response {
@@ -246,6 +279,10 @@ pub fn assumed_suite(a: &Analysis) -> (CipherSuite, String) {
                                 "the ESP algorithms are encrypted; assumed the IKE SA's ({name}, frame {})",
                                 m.frame
                             ),
+                            format!(
+                                "ESP のアルゴリズムは暗号化されているため、IKE SA のもの ({name}、フレーム {}) を仮定",
+                                m.frame
+                            ),
                         );
                     }
                 }
@@ -255,6 +292,8 @@ pub fn assumed_suite(a: &Analysis) -> (CipherSuite, String) {
     (
         crate::diag::rules::fixes::assumed_suite(),
         "no algorithm is visible; assumed aes256-sha256 (AES-CBC-256 + HMAC-SHA2-256-128)"
+            .to_string(),
+        "アルゴリズムが見えないため aes256-sha256 (AES-CBC-256 + HMAC-SHA2-256-128) を仮定"
             .to_string(),
     )
 }

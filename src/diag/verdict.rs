@@ -25,6 +25,8 @@ pub struct Verdict {
     /// `QUICK_MODE`, `INFORMATIONAL`; null when every exchange succeeded.
     pub failed_exchange: Option<String>,
     pub summary: String,
+    /// The sentence in Japanese.
+    pub summary_ja: String,
     /// Code of the finding the verdict rests on.
     pub cause: Option<&'static str>,
 }
@@ -70,31 +72,29 @@ pub fn primary<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Option<&'
 fn from_findings<'f>(
     findings: impl IntoIterator<Item = &'f Finding> + Clone,
     established: bool,
-    success_text: String,
-    nothing_text: String,
+    success_text: (String, String),
+    nothing_text: (String, String),
 ) -> Verdict {
     if let Some(p) = primary(findings) {
         return Verdict {
             outcome: Outcome::Failure,
             failed_exchange: p.exchange.clone(),
             summary: p.message.clone(),
+            summary_ja: p.message_ja.clone(),
             cause: Some(p.code),
         };
     }
-    if established {
-        Verdict {
-            outcome: Outcome::Success,
-            failed_exchange: None,
-            summary: success_text,
-            cause: None,
-        }
+    let (outcome, (en, ja)) = if established {
+        (Outcome::Success, success_text)
     } else {
-        Verdict {
-            outcome: Outcome::Inconclusive,
-            failed_exchange: None,
-            summary: nothing_text,
-            cause: None,
-        }
+        (Outcome::Inconclusive, nothing_text)
+    };
+    Verdict {
+        outcome,
+        failed_exchange: None,
+        summary: en,
+        summary_ja: ja,
+        cause: None,
     }
 }
 
@@ -108,14 +108,26 @@ pub fn sa_verdicts(a: &Analysis, findings: &[Finding]) -> Vec<Verdict> {
             from_findings(
                 mine.iter().copied(),
                 ok,
-                format!(
-                    "IKEv{} SA between {} and {} established",
-                    sa.version, sa.initiator, sa.responder
+                (
+                    format!(
+                        "IKEv{} SA between {} and {} established",
+                        sa.version, sa.initiator, sa.responder
+                    ),
+                    format!(
+                        "{} と {} の間の IKEv{} SA が確立しました",
+                        sa.initiator, sa.responder, sa.version
+                    ),
                 ),
                 if rules::superseded(a, sa) {
-                    "Superseded by a retry".to_string()
+                    (
+                        "Superseded by a retry".to_string(),
+                        "再試行に置き換えられました".to_string(),
+                    )
                 } else {
-                    "The capture does not show how this attempt ended".to_string()
+                    (
+                        "The capture does not show how this attempt ended".to_string(),
+                        "この試行がどう終わったかはキャプチャからは分かりません".to_string(),
+                    )
                 },
             )
         })
@@ -125,38 +137,55 @@ pub fn sa_verdicts(a: &Analysis, findings: &[Finding]) -> Vec<Verdict> {
 /// For the whole capture.
 pub fn capture_verdict(a: &Analysis, findings: &[Finding]) -> Verdict {
     if a.sas.is_empty() && primary(findings.iter()).is_none() {
-        let text = findings
-            .iter()
-            .find(|f| f.name == "capture-no-ike")
-            .map(|f| f.message.clone())
-            .unwrap_or_else(|| "The capture holds no IKE".into());
+        let no_ike = findings.iter().find(|f| f.name == "capture-no-ike");
         return Verdict {
             outcome: Outcome::Inconclusive,
             failed_exchange: None,
-            summary: text,
+            summary: no_ike
+                .map(|f| f.message.clone())
+                .unwrap_or_else(|| "The capture holds no IKE".into()),
+            summary_ja: no_ike
+                .map(|f| f.message_ja.clone())
+                .unwrap_or_else(|| "キャプチャに IKE がありません".into()),
             cause: None,
         };
     }
     let established: Vec<_> = a.sas.iter().filter(|s| rules::authenticated(s)).collect();
     let esp = a.esp_flows.iter().map(|f| f.packets).sum::<u64>();
     let success = match established.first() {
-        Some(sa) => format!(
-            "The VPN came up: IKEv{} between {} and {} authenticated{}",
-            sa.version,
-            sa.initiator,
-            sa.responder,
-            if esp > 0 {
-                format!(" and {esp} ESP packets flowed")
-            } else {
-                String::new()
-            }
+        Some(sa) => (
+            format!(
+                "The VPN came up: IKEv{} between {} and {} authenticated{}",
+                sa.version,
+                sa.initiator,
+                sa.responder,
+                if esp > 0 {
+                    format!(" and {esp} ESP packets flowed")
+                } else {
+                    String::new()
+                }
+            ),
+            format!(
+                "VPN は確立しました: {} と {} の間で IKEv{} の認証が完了しました{}",
+                sa.initiator,
+                sa.responder,
+                sa.version,
+                if esp > 0 {
+                    format!("。ESP パケットが {esp} 個流れています")
+                } else {
+                    String::new()
+                }
+            ),
         ),
-        None => String::new(),
+        None => (String::new(), String::new()),
     };
     from_findings(
         findings.iter(),
         !established.is_empty(),
         success,
-        "IKE was seen, but the capture does not show whether the tunnel came up".into(),
+        (
+            "IKE was seen, but the capture does not show whether the tunnel came up".into(),
+            "IKE は見えますが、トンネルが確立したかどうかはキャプチャからは分かりません".into(),
+        ),
     )
 }

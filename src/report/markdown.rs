@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, SaReport};
+use super::{Lang, Report, SaReport};
 use crate::diag::verdict::Outcome;
 
 /// Escapes text for a Markdown table cell.
@@ -27,15 +27,16 @@ fn mermaid(s: &str) -> String {
         .replace(['\n', '"'], " ")
 }
 
-fn outcome(o: Outcome) -> &'static str {
+fn outcome(o: Outcome, lang: Lang) -> &'static str {
     match o {
-        Outcome::Success => "SUCCESS",
-        Outcome::Failure => "FAILURE",
-        Outcome::Inconclusive => "INCONCLUSIVE",
+        Outcome::Success => lang.pick("SUCCESS", "成功"),
+        Outcome::Failure => lang.pick("FAILURE", "失敗"),
+        Outcome::Inconclusive => lang.pick("INCONCLUSIVE", "判定不能"),
     }
 }
 
-fn ladder(s: &mut String, sa: &SaReport) {
+fn ladder(s: &mut String, sa: &SaReport, lang: Lang) {
+    let l = |en: &'static str, ja: &'static str| lang.pick(en, ja);
     let _ = writeln!(s, "```mermaid\nsequenceDiagram");
     let _ = writeln!(
         s,
@@ -55,22 +56,30 @@ fn ladder(s: &mut String, sa: &SaReport) {
         };
         let first = e.request_frames.first().copied().unwrap_or(0);
         let frags = if e.request_ip_fragments > 1 {
-            format!(", {} IP fragments", e.request_ip_fragments)
+            match lang {
+                Lang::En => format!(", {} IP fragments", e.request_ip_fragments),
+                Lang::Ja => format!(", IP フラグメント {} 個", e.request_ip_fragments),
+            }
         } else {
             String::new()
         };
         let retx = if e.retransmissions > 0 {
-            format!(", sent {} times", e.retransmissions + 1)
+            match lang {
+                Lang::En => format!(", sent {} times", e.retransmissions + 1),
+                Lang::Ja => format!(", {} 回送信", e.retransmissions + 1),
+            }
         } else {
             String::new()
         };
         let arrow = if e.unanswered { "-x" } else { "->>" };
         let _ = writeln!(
             s,
-            "    {from}{arrow}{to}: {} request, msg ID {}, {} B{frags}{retx} (frame {first})",
+            "    {from}{arrow}{to}: {} {}, msg ID {}, {} B{frags}{retx} ({} {first})",
             mermaid(&e.exchange),
+            l("request", "要求"),
             e.message_id,
-            e.request_length
+            e.request_length,
+            l("frame", "フレーム")
         );
         if let (Some(len), Some(f)) = (e.response_length, e.response_frames.first()) {
             let notes = if e.notify.iter().any(|n| {
@@ -86,50 +95,102 @@ fn ladder(s: &mut String, sa: &SaReport) {
             };
             let _ = writeln!(
                 s,
-                "    {to}-->>{from}: {} response, {len} B{notes} (frame {f})",
-                mermaid(&e.exchange)
+                "    {to}-->>{from}: {} {}, {len} B{notes} ({} {f})",
+                mermaid(&e.exchange),
+                l("response", "応答"),
+                l("frame", "フレーム")
             );
         } else if e.unanswered {
-            let _ = writeln!(s, "    Note over {from},{to}: no answer");
+            let _ = writeln!(
+                s,
+                "    Note over {from},{to}: {}",
+                l("no answer", "応答なし")
+            );
         }
     }
     let _ = writeln!(s, "```");
 }
 
-/// Renders the report as Markdown.
+/// Renders the report as Markdown (English).
 pub fn render(r: &Report) -> String {
+    render_lang(r, Lang::En)
+}
+
+/// Renders the report as Markdown in `lang`.
+pub fn render_lang(r: &Report, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    let l = |en: &'static str, j: &'static str| if ja { j } else { en };
     let mut s = String::new();
-    let _ = writeln!(s, "# ikediag report: `{}`\n", r.file.replace('`', "'"));
-    let _ = write!(s, "**Verdict: {}**", outcome(r.verdict.outcome));
-    if let Some(x) = &r.verdict.failed_exchange {
-        let _ = write!(s, " (failed exchange: `{x}`)");
-    }
-    let _ = writeln!(s, "\n\n> {}\n", r.verdict.summary.replace('\n', " "));
     let _ = writeln!(
         s,
-        "{} frames over {:.3} s; {} IKE messages in {} IKE SA attempt(s); {} unanswered request(s).\n",
-        r.capture.frames,
-        r.capture.duration_s,
-        r.stats.ike_messages,
-        r.stats.ike_sas,
-        r.stats.unanswered_requests
+        "# {}: `{}`\n",
+        l("ikediag report", "ikediag 診断レポート"),
+        r.file.replace('`', "'")
     );
+    let _ = write!(
+        s,
+        "**{}: {}**",
+        l("Verdict", "判定"),
+        outcome(r.verdict.outcome, lang)
+    );
+    if let Some(x) = &r.verdict.failed_exchange {
+        let _ = write!(s, " ({}: `{x}`)", l("failed exchange", "失敗した交換"));
+    }
+    let summary = if ja {
+        &r.verdict.summary_ja
+    } else {
+        &r.verdict.summary
+    };
+    let _ = writeln!(s, "\n\n> {}\n", summary.replace('\n', " "));
+    if ja {
+        let _ = writeln!(
+            s,
+            "{} フレーム ({:.3} 秒)、IKE メッセージ {} 個、IKE SA の試行 {} 回、応答のない要求 {} 件。\n",
+            r.capture.frames,
+            r.capture.duration_s,
+            r.stats.ike_messages,
+            r.stats.ike_sas,
+            r.stats.unanswered_requests
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "{} frames over {:.3} s; {} IKE messages in {} IKE SA attempt(s); {} unanswered request(s).\n",
+            r.capture.frames,
+            r.capture.duration_s,
+            r.stats.ike_messages,
+            r.stats.ike_sas,
+            r.stats.unanswered_requests
+        );
+    }
     if let Some(e) = &r.capture.read_error {
         let _ = writeln!(
             s,
-            "**Warning:** the capture could not be read to the end: {}\n",
-            cell(e)
+            "**{}** {}\n",
+            l("Warning:", "警告:"),
+            if ja {
+                format!("キャプチャを最後まで読めませんでした: {}", cell(e))
+            } else {
+                format!("the capture could not be read to the end: {}", cell(e))
+            }
         );
     }
     if !r.findings.is_empty() {
-        let _ = writeln!(s, "## Findings\n");
-        let _ = writeln!(s, "| Severity | Code | Rule | Finding | Frames |");
+        let _ = writeln!(s, "## {}\n", l("Findings", "検出結果"));
+        let _ = writeln!(
+            s,
+            "{}",
+            l(
+                "| Severity | Code | Rule | Finding | Frames |",
+                "| 重大度 | コード | ルール | 内容 | フレーム |"
+            )
+        );
         let _ = writeln!(s, "|---|---|---|---|---|");
         for f in &r.findings {
             let conf = match f.confidence {
                 crate::diag::Confidence::Certain => "",
-                crate::diag::Confidence::Likely => " *(likely)*",
-                crate::diag::Confidence::Possible => " *(possible)*",
+                crate::diag::Confidence::Likely => l(" *(likely)*", " *(推定: 確度高)*"),
+                crate::diag::Confidence::Possible => l(" *(possible)*", " *(推定: 確度低)*"),
             };
             let frames: Vec<String> = f.frames.iter().take(20).map(u64::to_string).collect();
             let more = if f.frames.len() > 20 {
@@ -140,10 +201,15 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(
                 s,
                 "| {} | {} | `{}` | {}{} | {}{} |",
-                f.severity.as_str(),
+                match (ja, f.severity) {
+                    (false, x) => x.as_str(),
+                    (true, crate::diag::Severity::Error) => "エラー",
+                    (true, crate::diag::Severity::Warning) => "警告",
+                    (true, crate::diag::Severity::Info) => "情報",
+                },
                 f.code,
                 f.name,
-                cell(&f.message),
+                cell(if ja { &f.message_ja } else { &f.message }),
                 conf,
                 frames.join(" "),
                 more
@@ -151,7 +217,11 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(
             s,
-            "\nWireshark display filters (paste into the filter bar):\n"
+            "\n{}\n",
+            l(
+                "Wireshark display filters (paste into the filter bar):",
+                "Wireshark の表示フィルタ (フィルタバーに貼り付けてください):"
+            )
         );
         for f in r.findings.iter().filter(|f| !f.filter.is_empty()) {
             let _ = writeln!(s, "- {} `{}`: `{}`", f.code, f.name, f.filter);
@@ -159,16 +229,22 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s);
     }
     if let Some(p) = &r.path_mtu {
-        let _ = writeln!(s, "## Path MTU\n");
-        let v = |x: Option<u32>| x.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into());
+        let _ = writeln!(s, "## {}\n", l("Path MTU", "経路 MTU"));
+        let v = |x: Option<u32>| {
+            x.map(|v| v.to_string())
+                .unwrap_or_else(|| l("unknown", "不明").into())
+        };
         let _ = writeln!(
             s,
-            "Value: {}, lower bound: {}, upper bound: {}.\n",
+            "{}: {}, {}: {}, {}: {}.\n",
+            l("Value", "値"),
             v(p.value),
+            l("lower bound", "下限"),
             v(p.lower),
+            l("upper bound", "上限"),
             v(p.upper)
         );
-        for e in &p.evidence {
+        for e in if ja { &p.evidence_ja } else { &p.evidence } {
             let _ = writeln!(s, "- {}", cell(e));
         }
         let _ = writeln!(s);
@@ -176,27 +252,37 @@ pub fn render(r: &Report) -> String {
     for sa in &r.sas {
         let _ = writeln!(
             s,
-            "## IKE SA #{}: IKEv{} {} → {}\n\nSPIs `{}` / `{}`; captured at: {}; outcome: {}{}\n",
+            "## IKE SA #{}: IKEv{} {} → {}\n\nSPI `{}` / `{}`; {}: {}; {}: {}{}\n",
             sa.index,
             sa.version,
             sa.initiator,
             sa.responder,
             sa.ispi,
             sa.rspi,
+            l("captured at", "キャプチャ地点"),
             serde_json::to_value(sa.capture_side)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            outcome(sa.outcome).to_lowercase(),
+            l("outcome", "結果"),
+            outcome(sa.outcome, lang).to_lowercase(),
             sa.failed_exchange
                 .as_ref()
-                .map(|x| format!(" at `{x}`"))
+                .map(|x| if ja {
+                    format!(" (`{x}` で失敗)")
+                } else {
+                    format!(" at `{x}`")
+                })
                 .unwrap_or_default()
         );
-        ladder(&mut s, sa);
+        ladder(&mut s, sa, lang);
         let _ = writeln!(
             s,
-            "\n| Exchange | Msg ID | By | Request frames | Response frames | Retransmissions | RTT ms |"
+            "\n{}",
+            l(
+                "| Exchange | Msg ID | By | Request frames | Response frames | Retransmissions | RTT ms |",
+                "| 交換 | Msg ID | 要求元 | 要求フレーム | 応答フレーム | 再送 | RTT ms |"
+            )
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
         for e in &sa.exchanges {
@@ -205,7 +291,11 @@ pub fn render(r: &Report) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&e.exchange),
                 e.message_id,
-                e.requester,
+                match (ja, e.requester) {
+                    (true, "initiator") => "イニシエータ",
+                    (true, _) => "レスポンダ",
+                    (false, x) => x,
+                },
                 e.request_frames
                     .iter()
                     .map(u64::to_string)
@@ -218,7 +308,7 @@ pub fn render(r: &Report) -> String {
                         .collect::<Vec<_>>()
                         .join(" ")
                 } else {
-                    "none".into()
+                    l("none", "なし").into()
                 },
                 e.retransmissions,
                 e.rtt_ms.map(|r| format!("{r:.1}")).unwrap_or_default()
@@ -228,14 +318,18 @@ pub fn render(r: &Report) -> String {
     }
     let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
     if !with_fix.is_empty() {
-        let _ = writeln!(s, "## How to fix\n");
+        let _ = writeln!(s, "## {}\n", l("How to fix", "対処方法"));
         let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
         for f in with_fix {
             if seen.iter().any(|(c, _)| *c == f.code) {
                 continue;
             }
             if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
-                let _ = writeln!(s, "### {} `{}`\n\nAs {same} above.\n", f.code, f.name);
+                if ja {
+                    let _ = writeln!(s, "### {} `{}`\n\n{same} と同じです。\n", f.code, f.name);
+                } else {
+                    let _ = writeln!(s, "### {} `{}`\n\nAs {same} above.\n", f.code, f.name);
+                }
                 seen.push((f.code, &f.fix));
                 continue;
             }
@@ -245,7 +339,11 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(
                     s,
                     "**{}**\n\n```\n{}\n```\n",
-                    cell(&step.platform),
+                    cell(&if ja {
+                        super::text::platform_ja(&step.platform)
+                    } else {
+                        step.platform.clone()
+                    }),
                     step.commands.join("\n").replace("```", "'''")
                 );
             }
@@ -253,8 +351,10 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "---\n*Generated by ikediag {} (report schema {}).*",
+        "---\n*{} ikediag {} ({} {}).*",
+        l("Generated by", "生成:"),
         env!("CARGO_PKG_VERSION"),
+        l("report schema", "レポートスキーマ"),
         r.schema_version
     );
     s

@@ -16,6 +16,40 @@ use crate::diag::verdict::{self, Verdict};
 use crate::diag::{Finding, RuleSelection};
 use crate::session::{Analysis, CaptureSide, IkeSa, NatFacts, hex};
 
+/// The language of a rendered report (`--lang`); JSON carries both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// The English or the Japanese text.
+    pub fn pick<'a>(self, en: &'a str, ja: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Ja => ja,
+        }
+    }
+
+    /// Japanese when the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`) says so.
+    pub fn from_locale(
+        lc_all: Option<&str>,
+        lc_messages: Option<&str>,
+        lang: Option<&str>,
+    ) -> Lang {
+        let first = [lc_all, lc_messages, lang]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_empty());
+        match first {
+            Some(v) if v.starts_with("ja") => Lang::Ja,
+            _ => Lang::En,
+        }
+    }
+}
+
 /// The version of the JSON report; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -77,6 +111,7 @@ pub struct SaReport {
     pub outcome: verdict::Outcome,
     pub failed_exchange: Option<String>,
     pub summary: String,
+    pub summary_ja: String,
     pub retry_of: Option<usize>,
     pub natt_switch_frame: Option<u64>,
     pub nat: NatFacts,
@@ -314,6 +349,7 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
         outcome: v.outcome,
         failed_exchange: v.failed_exchange.clone(),
         summary: v.summary.clone(),
+        summary_ja: v.summary_ja.clone(),
         retry_of: sa.retry_of,
         natt_switch_frame: sa.natt_switch_frame,
         nat: sa.nat.clone(),

@@ -164,8 +164,10 @@ impl Redactor {
             t.outer_dst = self.addr(t.outer_dst);
         }
         r.verdict.summary = self.text(&r.verdict.summary);
+        r.verdict.summary_ja = self.text(&r.verdict.summary_ja);
         for f in &mut r.findings {
             f.message = self.text(&f.message);
+            f.message_ja = self.text(&f.message_ja);
             for step in &mut f.fix {
                 step.commands = step.commands.iter().map(|c| self.text(c)).collect();
             }
@@ -174,6 +176,7 @@ impl Redactor {
             sa.initiator = self.text(&sa.initiator);
             sa.responder = self.text(&sa.responder);
             sa.summary = self.text(&sa.summary);
+            sa.summary_ja = self.text(&sa.summary_ja);
             for e in &mut sa.ladder {
                 e.label = self.text(&e.label);
             }
@@ -182,6 +185,7 @@ impl Redactor {
             p.src = p.src.map(|a| self.addr(a));
             p.dst = p.dst.map(|a| self.addr(a));
             p.evidence = p.evidence.iter().map(|e| self.text(e)).collect();
+            p.evidence_ja = p.evidence_ja.iter().map(|e| self.text(e)).collect();
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::Report;
+use super::{Lang, Report};
 use crate::diag::verdict::Outcome;
 
 fn table(width: u16) -> Table {
@@ -55,27 +55,45 @@ pub fn terminal_width() -> Option<u16> {
 
 /// Renders the report as plain text for a terminal of `width` columns.
 pub fn render(r: &Report, width: u16) -> String {
-    render_styled(r, width, false)
+    render_styled(r, width, false, Lang::En)
 }
 
 /// As [`render`]; with `color`, the verdict is coloured (ANSI), for a
-/// terminal that has not asked for `NO_COLOR`.
-pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
+/// terminal that has not asked for `NO_COLOR`; in `lang`.
+pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    let l = |en: &'static str, j: &'static str| if ja { j } else { en };
     let mut s = String::new();
-    let _ = writeln!(s, "ikediag report for {}", r.file);
-    let _ = writeln!(
-        s,
-        "{} frames over {:.3} s, {} IKE messages in {} IKE SA attempt(s)",
-        r.capture.frames, r.capture.duration_s, r.stats.ike_messages, r.stats.ike_sas
-    );
+    if ja {
+        let _ = writeln!(s, "ikediag 診断レポート: {}", r.file);
+        let _ = writeln!(
+            s,
+            "{} フレーム ({:.3} 秒)、IKE メッセージ {} 個、IKE SA の試行 {} 回",
+            r.capture.frames, r.capture.duration_s, r.stats.ike_messages, r.stats.ike_sas
+        );
+    } else {
+        let _ = writeln!(s, "ikediag report for {}", r.file);
+        let _ = writeln!(
+            s,
+            "{} frames over {:.3} s, {} IKE messages in {} IKE SA attempt(s)",
+            r.capture.frames, r.capture.duration_s, r.stats.ike_messages, r.stats.ike_sas
+        );
+    }
     if let Some(e) = &r.capture.read_error {
-        let _ = writeln!(s, "warning: the capture could not be read to the end: {e}");
+        let _ = writeln!(
+            s,
+            "{}: {e}",
+            l(
+                "warning: the capture could not be read to the end",
+                "警告: キャプチャを最後まで読めませんでした"
+            )
+        );
     }
     let _ = writeln!(s);
     let outcome = match r.verdict.outcome {
-        Outcome::Success => "SUCCESS",
-        Outcome::Failure => "FAILURE",
-        Outcome::Inconclusive => "INCONCLUSIVE",
+        Outcome::Success => l("SUCCESS", "成功"),
+        Outcome::Failure => l("FAILURE", "失敗"),
+        Outcome::Inconclusive => l("INCONCLUSIVE", "判定不能"),
     };
     let painted = if color {
         let code = match r.verdict.outcome {
@@ -89,18 +107,35 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
     };
     match &r.verdict.failed_exchange {
         Some(x) => {
-            let _ = writeln!(s, "Verdict: {painted} (failed exchange: {x})");
+            let _ = writeln!(
+                s,
+                "{}: {painted} ({}: {x})",
+                l("Verdict", "判定"),
+                l("failed exchange", "失敗した交換")
+            );
         }
         None => {
-            let _ = writeln!(s, "Verdict: {painted}");
+            let _ = writeln!(s, "{}: {painted}", l("Verdict", "判定"));
         }
     }
-    let _ = writeln!(s, "  {}", r.verdict.summary);
+    let _ = writeln!(
+        s,
+        "  {}",
+        if ja {
+            &r.verdict.summary_ja
+        } else {
+            &r.verdict.summary
+        }
+    );
 
     if !r.findings.is_empty() {
-        let _ = writeln!(s, "\nFindings");
+        let _ = writeln!(s, "\n{}", l("Findings", "検出結果"));
         let mut t = table(width);
-        t.set_header(["severity", "code", "rule", "finding", "frames"]);
+        if ja {
+            t.set_header(["重大度", "コード", "ルール", "内容", "フレーム"]);
+        } else {
+            t.set_header(["severity", "code", "rule", "finding", "frames"]);
+        }
         for f in &r.findings {
             let conf = match f.confidence {
                 crate::diag::Confidence::Certain => String::new(),
@@ -112,16 +147,32 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
                         .unwrap_or_default()
                 ),
             };
+            let sev = match (ja, f.severity) {
+                (false, x) => x.as_str(),
+                (true, crate::diag::Severity::Error) => "エラー",
+                (true, crate::diag::Severity::Warning) => "警告",
+                (true, crate::diag::Severity::Info) => "情報",
+            };
+            let conf = if ja {
+                conf.replace("[likely]", "[推定: 確度高]")
+                    .replace("[possible]", "[推定: 確度低]")
+            } else {
+                conf
+            };
             t.add_row([
-                f.severity.as_str().to_string(),
+                sev.to_string(),
                 f.code.to_string(),
                 f.name.to_string(),
-                format!("{}{conf}", f.message),
+                format!("{}{conf}", if ja { &f.message_ja } else { &f.message }),
                 frames_short(&f.frames),
             ]);
         }
         let _ = writeln!(s, "{t}");
-        let _ = writeln!(s, "Wireshark display filters:");
+        let _ = writeln!(
+            s,
+            "{}",
+            l("Wireshark display filters:", "Wireshark の表示フィルタ:")
+        );
         for f in r.findings.iter().filter(|f| !f.filter.is_empty()) {
             let _ = writeln!(s, "  {} {}: {}", f.code, f.name, f.filter);
         }
@@ -130,13 +181,14 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
     for sa in &r.sas {
         let _ = writeln!(
             s,
-            "\nIKE SA #{}: IKEv{} {} -> {} (SPIs {} / {}), captured at: {}",
+            "\nIKE SA #{}: IKEv{} {} -> {} (SPI {} / {}), {}: {}",
             sa.index,
             sa.version,
             sa.initiator,
             sa.responder,
             sa.ispi,
             sa.rspi,
+            l("captured at", "キャプチャ地点"),
             serde_json::to_value(sa.capture_side)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
@@ -144,31 +196,50 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
         );
         let mut extra = Vec::new();
         if let Some(r) = sa.retry_of {
-            extra.push(format!("retries SA #{r}"));
+            extra.push(if ja {
+                format!("SA #{r} の再試行")
+            } else {
+                format!("retries SA #{r}")
+            });
         }
         if let Some(f) = sa.natt_switch_frame {
-            extra.push(format!("moved to UDP 4500 at frame {f}"));
+            extra.push(if ja {
+                format!("フレーム {f} で UDP 4500 に移行")
+            } else {
+                format!("moved to UDP 4500 at frame {f}")
+            });
         }
         if sa.nat.initiator_behind_nat {
-            extra.push("initiator behind NAT".into());
+            extra.push(l("initiator behind NAT", "イニシエータは NAT の背後").into());
         }
         if sa.nat.responder_behind_nat {
-            extra.push("responder behind NAT".into());
+            extra.push(l("responder behind NAT", "レスポンダは NAT の背後").into());
         }
         if sa.nat.faked_by_initiator {
-            extra.push("NAT detection faked by the initiator".into());
+            extra.push(
+                l(
+                    "NAT detection faked by the initiator",
+                    "イニシエータが NAT 検出を偽装",
+                )
+                .into(),
+            );
         }
         let oc = match sa.outcome {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Inconclusive => "inconclusive",
+            Outcome::Success => l("success", "成功"),
+            Outcome::Failure => l("failure", "失敗"),
+            Outcome::Inconclusive => l("inconclusive", "判定不能"),
         };
         let _ = writeln!(
             s,
-            "  outcome: {oc}{}{}",
+            "  {}: {oc}{}{}",
+            l("outcome", "結果"),
             sa.failed_exchange
                 .as_ref()
-                .map(|x| format!(" at {x}"))
+                .map(|x| if ja {
+                    format!(" ({x} で失敗)")
+                } else {
+                    format!(" at {x}")
+                })
                 .unwrap_or_default(),
             if extra.is_empty() {
                 String::new()
@@ -177,27 +248,45 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
             }
         );
         let mut t = table(width);
-        t.set_header([
-            "exchange",
-            "msg id",
-            "by",
-            "request frames",
-            "response frames",
-            "retx",
-            "RTT ms",
-            "bytes req/resp",
-            "notify",
-        ]);
+        if ja {
+            t.set_header([
+                "交換",
+                "msg id",
+                "要求元",
+                "要求フレーム",
+                "応答フレーム",
+                "再送",
+                "RTT ms",
+                "バイト 要求/応答",
+                "notify",
+            ]);
+        } else {
+            t.set_header([
+                "exchange",
+                "msg id",
+                "by",
+                "request frames",
+                "response frames",
+                "retx",
+                "RTT ms",
+                "bytes req/resp",
+                "notify",
+            ]);
+        }
         for e in &sa.exchanges {
             t.add_row([
                 e.exchange.clone(),
                 e.message_id.to_string(),
-                e.requester.to_string(),
+                match (ja, e.requester) {
+                    (true, "initiator") => "イニシエータ".to_string(),
+                    (true, _) => "レスポンダ".to_string(),
+                    (false, x) => x.to_string(),
+                },
                 frames_short(&e.request_frames),
                 if e.answered {
                     frames_short(&e.response_frames)
                 } else {
-                    "none".into()
+                    l("none", "なし").into()
                 },
                 if e.retransmissions > 0 {
                     format!(
@@ -238,21 +327,33 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
 
     let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
     if !with_fix.is_empty() {
-        let _ = writeln!(s, "\nHow to fix");
+        let _ = writeln!(s, "\n{}", l("How to fix", "対処方法"));
         let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
         for f in with_fix {
             if seen.iter().any(|(c, _)| *c == f.code) {
                 continue;
             }
             if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
-                let _ = writeln!(s, "\n  {} {}: as {same} above", f.code, f.name);
+                if ja {
+                    let _ = writeln!(s, "\n  {} {}: {same} と同じ", f.code, f.name);
+                } else {
+                    let _ = writeln!(s, "\n  {} {}: as {same} above", f.code, f.name);
+                }
                 seen.push((f.code, &f.fix));
                 continue;
             }
             seen.push((f.code, &f.fix));
             let _ = writeln!(s, "\n  {} {}:", f.code, f.name);
             for step in &f.fix {
-                let _ = writeln!(s, "    {}:", step.platform);
+                let _ = writeln!(
+                    s,
+                    "    {}:",
+                    if ja {
+                        platform_ja(&step.platform)
+                    } else {
+                        step.platform.clone()
+                    }
+                );
                 for c in &step.commands {
                     for line in c.lines() {
                         let _ = writeln!(s, "      {line}");
@@ -262,4 +363,80 @@ pub fn render_styled(r: &Report, width: u16, color: bool) -> String {
         }
     }
     s
+}
+
+/// Japanese names for the fix platforms (product names stay as they are).
+pub fn platform_ja(p: &str) -> String {
+    let table = [
+        (
+            "On the VPN server, while the client connects",
+            "VPN サーバ上で、クライアントの接続中に",
+        ),
+        (
+            "Windows client (elevated prompt)",
+            "Windows クライアント (管理者権限のプロンプト)",
+        ),
+        (
+            "Windows client behind NAT",
+            "NAT の背後の Windows クライアント",
+        ),
+        ("Windows client", "Windows クライアント"),
+        ("Windows RRAS / client", "Windows RRAS / クライアント"),
+        ("Windows (RRAS VPN server)", "Windows (RRAS VPN サーバ)"),
+        (
+            "Linux (nftables), both directions",
+            "Linux (nftables)、双方向",
+        ),
+        (
+            "Linux (iptables), both directions",
+            "Linux (iptables)、双方向",
+        ),
+        (
+            "Linux firewall in front of the VPN server (nftables)",
+            "VPN サーバの前段の Linux ファイアウォール (nftables)",
+        ),
+        (
+            "Linux firewall (iptables)",
+            "Linux ファイアウォール (iptables)",
+        ),
+        (
+            "Linux firewall (remote peer)",
+            "Linux ファイアウォール (相手側ピア)",
+        ),
+        (
+            "Cloud security group / ACL",
+            "クラウドのセキュリティグループ / ACL",
+        ),
+        (
+            "Firewalls / NAT on the path",
+            "経路上のファイアウォール / NAT",
+        ),
+        (
+            "Firewalls on the path (nftables)",
+            "経路上のファイアウォール (nftables)",
+        ),
+        (
+            "Any firewall on the path",
+            "経路上のすべてのファイアウォール",
+        ),
+        ("strongSwan (remote peer)", "strongSwan (相手側ピア)"),
+        (
+            "strongSwan (route-based, XFRM interface or VTI)",
+            "strongSwan (ルートベース、XFRM インタフェースまたは VTI)",
+        ),
+        (
+            "Yamaha RTX (tunnel configuration)",
+            "Yamaha RTX (トンネルの設定)",
+        ),
+        (
+            "Cisco IOS (tunnel interface)",
+            "Cisco IOS (トンネルインタフェース)",
+        ),
+        ("Any", "共通"),
+    ];
+    table
+        .iter()
+        .find(|(en, _)| *en == p)
+        .map(|(_, ja)| (*ja).to_string())
+        .unwrap_or_else(|| p.to_string())
 }

@@ -27,6 +27,14 @@ pub(crate) static RULE: Rule = Rule {
                      --list-conns`, the peer's log says which check failed); for certificates, \
                      install the CA on the verifying side and check names and dates.",
     },
+    summary_ja: "認証失敗 (事前共有鍵・証明書・EAP)",
+    doc_ja: RuleDoc {
+        detects: "AUTHENTICATION_FAILED が平文で見えた場合 (IKEv1、または暗号化されていない IKEv2 の Notify)。暗号化されている場合は推定します: IKE_AUTH の応答が Notify 1 個分しか入らない小ささ (IDr・AUTH・SA・TS を含まない)、証明書付きの IKE_AUTH 応答の直後 (数ミリ秒以内) にイニシエータが SA を閉じる、IKEv1 の Main Mode メッセージ5 に対してメッセージ6 ではなく Informational が返る。推定による検出はその旨と確度を示し、鍵 (`--keys`) があれば確定します。",
+        why_it_fails: "一方のピアが相手の AUTH ペイロードを検証できないため、IKE SA が確立しません。",
+        evidence: "IKE_AUTH (または Main Mode / Aggressive Mode) のメッセージ、そのサイズと、その後に続いた通信。",
+        likely_causes: "事前共有鍵の不一致、相手が想定していない ID (IDi/IDr)、相手が信頼していない CA の証明書・期限切れの証明書・subjectAltName にサーバ名がない証明書、EAP の認証情報の誤り。",
+        how_to_fix: "両側で PSK と ID を比較してください (strongSwan なら `swanctl --list-conns`、どの検査で失敗したかは相手側のログに出ます)。証明書の場合は検証する側に CA を入れ、名前と有効期限を確認してください。",
+    },
     check,
 };
 
@@ -83,6 +91,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .sa(sa)
                 .exchange(phase1_name(sa))
                 .notify("AUTHENTICATION_FAILED")
+                .ja(format!(
+                    "{} が {} に AUTHENTICATION_FAILED を通知しました (フレーム {}): 相手の認証 (事前共有鍵、証明書、ID) を検証できませんでした",
+                    n.src.addr, n.dst.addr, n.frame
+                ))
                 .fix(fixes()),
             );
             continue;
@@ -115,6 +127,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .sa(sa)
                     .exchange("IKE_AUTH")
                     .confidence(Confidence::Likely)
+                    .ja(format!(
+                        "{} からの IKE_AUTH 応答 (フレーム {}) はわずか {} バイトで、IDr・AUTH・CHILD SA は入らず、暗号化されたエラー Notify 1 個分しかありません。この段階では実際上 AUTHENTICATION_FAILED です (サイズからの推定。鍵があれば確定できます)",
+                        resp.src.addr,
+                        resp.frame,
+                        bytes(u64::from(resp.length))
+                    ))
                     .fix(fixes()),
                 );
                 continue;
@@ -157,6 +175,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .sa(sa)
                     .exchange("IKE_AUTH")
                     .confidence(Confidence::Possible)
+                    .ja(format!(
+                        "{} は証明書付きで IKE_AUTH に応答しました ({} バイト) が、{} はその {} 後 (フレーム {}) に ESP を一切送らずに SA を閉じました: イニシエータがレスポンダの認証を拒否しており、多くの場合は信頼していない証明書が原因です (タイミングとサイズからの推定。鍵があれば確定できます)",
+                        resp.src.addr,
+                        bytes(u64::from(resp_size)),
+                        t.src.addr,
+                        crate::diag::secs(t.ts_ns - last_resp),
+                        t.frame
+                    ))
                     .fix(fixes()),
                 );
             }
@@ -201,6 +227,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .sa(sa)
                 .exchange("MAIN_MODE")
                 .confidence(Confidence::Likely)
+                .ja(format!(
+                    "Main Mode メッセージ5 (暗号化された ID とハッシュ、フレーム {}) に対して、{} からメッセージ6 ではなく暗号化された Informational が {} 回返っています: レスポンダが復号・検証できておらず、実際上は事前共有鍵の不一致です (推定。鍵があれば確定できます)",
+                    mm5.frame,
+                    sa.responder.addr,
+                    infos.len()
+                ))
                 .fix(fixes()),
             );
         }

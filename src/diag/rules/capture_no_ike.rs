@@ -19,6 +19,14 @@ pub(crate) static RULE: Rule = Rule {
                      `tcpdump -i <wan> -s 0 -w vpn.pcap 'udp port 500 or udp port 4500 or esp or icmp or icmp6'`; \
                      if IKE uses other ports, pass them with --port.",
     },
+    summary_ja: "キャプチャに IKE がない: インタフェース・フィルタ・時刻の誤り?",
+    doc_ja: RuleDoc {
+        detects: "UDP 500・UDP 4500・RFC 8229 の TCP のいずれにも IKE メッセージがないキャプチャ。",
+        why_it_fails: "VPN について何も判断できません。接続の試行がキャプチャに入っていません。",
+        evidence: "キャプチャに実際に含まれているもの (フレーム数、ESP、ICMP)。",
+        likely_causes: "誤ったインタフェース (トンネル内側、LAN 側ポート) でキャプチャした、UDP 500/4500 を除外するキャプチャフィルタを使った、接続を試していない時間帯にキャプチャした、IKE が標準外のポートを使っている。",
+        how_to_fix: "接続しながら VPN サーバ側を向いたインタフェースでキャプチャしてください。例: `tcpdump -i <wan> -s 0 -w vpn.pcap 'udp port 500 or udp port 4500 or esp or icmp or icmp6'`。IKE が別のポートを使う場合は --port で指定してください。",
+    },
     check,
 };
 
@@ -26,6 +34,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     if !a.sas.is_empty() || a.stats.ike_messages > 0 {
         return;
     }
+    let ja = format!(
+        "キャプチャには {} フレームありますが IKE メッセージ (UDP 500/4500) はありません: ESP パケット {} 個、ICMP エラー {} 個、ICMP エコー {} 個。VPN サーバ側を向いたインタフェースで、接続中にキャプチャしましたか?",
+        a.stats.frames,
+        a.stats.esp_packets,
+        a.icmp_errors.len(),
+        a.echoes.len()
+    );
     e.emit(Draft::new(
         Severity::Warning,
         format!(
@@ -37,5 +52,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             a.echoes.len()
         ),
         Vec::new(),
-    ));
+    )
+    .ja(ja));
 }

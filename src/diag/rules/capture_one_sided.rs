@@ -19,6 +19,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "If the other findings do not explain the silence, capture on both peers at once \
                      to tell a lost request from a lost answer.",
     },
+    summary_ja: "キャプチャに片方向の IKE しかない",
+    doc_ja: RuleDoc {
+        detects: "すべての IKE メッセージが同じ側から送られており、反対側からは IKE・ESP・ICMP のいずれも一切来ていないキャプチャ。",
+        why_it_fails: "判断できる範囲が限られます。本当に何も返ってこなかった (実際の障害。他の検出結果を参照) か、キャプチャ地点が戻りの経路を見ていないかのどちらかです。",
+        evidence: "すべて片側から送られた IKE メッセージ。",
+        likely_causes: "応答が本当にない、非対称ルーティング、片方向だけのキャプチャフィルタ (`src host ...`)、片方向だけのポートミラーリング。",
+        how_to_fix: "他の検出結果で沈黙の理由が説明できない場合は、両方のピアで同時にキャプチャし、要求が失われたのか応答が失われたのかを切り分けてください。",
+    },
     check,
 };
 
@@ -37,6 +45,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     if from_other {
         return;
     }
+    let ja = format!(
+        "キャプチャ内の {} 個の IKE メッセージはすべて {one} から送られたもので、{} からは何も返ってきていません",
+        msgs.len(),
+        first.dst.addr
+    );
     e.emit(Draft::new(
         Severity::Info,
         format!(
@@ -45,5 +58,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             first.dst.addr
         ),
         msgs.iter().map(|m| m.frame).take(20).collect(),
-    ));
+    )
+    .ja(ja));
 }

@@ -19,6 +19,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Capture whole packets: `tcpdump -s 0` (the default in current tcpdump), or raise \
                      the router's capture slice size.",
     },
+    summary_ja: "キャプチャのスナップ長で IKE メッセージが切れている",
+    doc_ja: RuleDoc {
+        detects: "キャプチャされた長さが実際の長さより短い IKE のフレーム。",
+        why_it_fails: "判断できる範囲が限られます。切れた先のペイロード (Notify、証明書) や RFC 7383 のフラグメントは見えず、途中で切れた IP フラグメントは再構成できません。",
+        evidence: "キャプチャされた長さが実際のパケット長より短いフレーム。",
+        likely_causes: "小さいスナップ長でのキャプチャ (`tcpdump -s 128`、ルータのパケットキャプチャ機能の既定のスライスサイズなど)。",
+        how_to_fix: "パケット全体をキャプチャしてください: `tcpdump -s 0` (現在の tcpdump の既定値)、またはルータのキャプチャのスライスサイズを大きくしてください。",
+    },
     check,
 };
 
@@ -27,6 +35,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     if frames.is_empty() {
         return;
     }
+    let ja = format!(
+        "IKE を運ぶ {} 個のフレームがキャプチャのスナップ長で切れています (最初はフレーム {})。切れた先は解析されていません",
+        frames.len(),
+        frames[0]
+    );
     e.emit(Draft::new(
         Severity::Warning,
         format!(
@@ -35,5 +48,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             frames[0]
         ),
         frames.iter().copied().take(50).collect(),
-    ));
+    )
+    .ja(ja));
 }

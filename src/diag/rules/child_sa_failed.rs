@@ -25,6 +25,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Make local_ts/remote_ts (leftsubnet/rightsubnet) mirror each other, and make \
                      esp_proposals overlap, including the PFS group (or none on both sides).",
     },
+    summary_ja: "IKE SA は確立したが CHILD SA (Quick Mode) が拒否された",
+    doc_ja: RuleDoc {
+        detects: "CHILD SA に対する TS_UNACCEPTABLE や NO_PROPOSAL_CHOSEN が平文で見えた場合。暗号化されている場合は推定します: IKE_AUTH の応答が IDr と AUTH は入るが SA と TS ペイロードは入らない大きさで、その後に SA の削除が続き ESP がない。IKEv1 では Quick Mode メッセージ1 に対して Quick Mode メッセージ2 ではなく Informational が返る。",
+        why_it_fails: "認証は成功していますが、何をトンネルに通すか (トラフィックセレクタ) や、どう通すか (ESP の提案、PFS のグループ) で合意できず、ESP SA ができません。",
+        evidence: "IKE_AUTH または Quick Mode のメッセージ、そのサイズと、その後に続いた通信。",
+        likely_causes: "トラフィックセレクタ (サブネット、プロトコル、ポート) が相手のポリシーと一致しない (TS_UNACCEPTABLE)、ESP の提案に共通のものがない、または片側だけ PFS を有効にしている (NO_PROPOSAL_CHOSEN)、アドレスプールの枯渇 (INTERNAL_ADDRESS_FAILURE)。",
+        how_to_fix: "local_ts/remote_ts (leftsubnet/rightsubnet) を両側で対称にし、PFS グループを含めて esp_proposals に共通のものを用意してください (PFS は両側で同じグループにするか、両側とも無効に)。",
+    },
     check,
 };
 
@@ -58,6 +66,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         ),
                         vec![n.frame],
                     )
+                    .ja(format!(
+                        "{} が {name} で CHILD SA を拒否しました (フレーム {})",
+                        n.src.addr, n.frame
+                    ))
                     .sa(sa)
                     .exchange("IKE_AUTH")
                     .notify(name)
@@ -108,6 +120,15 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         ),
                         frames,
                     )
+                    .ja(format!(
+                        "IKE_AUTH には応答がありました (フレーム {}) が、{} バイトの要求に対して応答は {} バイトで、レスポンダの ID と AUTH は入っても CHILD SA の提案とトラフィックセレクタは入りません。その後 ESP はなく{}。CHILD SA が拒否されています: TS_UNACCEPTABLE (トラフィックセレクタ) か NO_PROPOSAL_CHOSEN (ESP の提案 / PFS) です (サイズからの推定。鍵があれば Notify を特定できます)",
+                        resp.frame,
+                        bytes(u64::from(req.length)),
+                        bytes(u64::from(resp.length)),
+                        teardown
+                            .map(|t| format!("、{} がフレーム {} で SA を閉じています", t.src.addr, t.frame))
+                            .unwrap_or_default()
+                    ))
                     .sa(sa)
                     .exchange("IKE_AUTH")
                     .confidence(Confidence::Possible)
@@ -142,6 +163,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         ),
                         vec![q1.frame, info.frame],
                     )
+                    .ja(format!(
+                        "Main Mode は完了しましたが、Quick Mode メッセージ1 (フレーム {}) に対して {} から Quick Mode メッセージ2 ではなく{} Informational が返っています (フレーム {}): ESP の提案か PFS の設定が一致していません{}",
+                        q1.frame,
+                        info.src.addr,
+                        if clear { "平文の" } else { "暗号化された" },
+                        info.frame,
+                        if clear { "" } else { " (推定: Notify は暗号化されています。鍵があれば特定できます)" }
+                    ))
                     .sa(sa)
                     .exchange("QUICK_MODE")
                     .confidence(if clear { Confidence::Certain } else { Confidence::Likely })

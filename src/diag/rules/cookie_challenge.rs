@@ -20,6 +20,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Nothing if the retry succeeds; otherwise update the initiator (cookies are \
                      mandatory in IKEv2) or raise the responder's threshold.",
     },
+    summary_ja: "レスポンダが COOKIE を要求した (DoS 対策)",
+    doc_ja: RuleDoc {
+        detects: "COOKIE Notify だけを含む IKE_SA_INIT 応答 (RFC 7296 2.6 節) と、イニシエータがその Cookie を付けて再送したかどうか。",
+        why_it_fails: "イニシエータが再送すれば問題ありません。Cookie を返さないイニシエータは、レスポンダが (実際に、または見かけ上) 高負荷の間は接続できません。",
+        evidence: "COOKIE を含む応答と、Cookie を付けた再送。",
+        likely_causes: "レスポンダの半開き SA が多い (DoS、または多数のクライアントの同時接続)、またはレスポンダの Cookie のしきい値が低い (strongSwan の charon.cookie_threshold)。",
+        how_to_fix: "再送が成功していれば対処は不要です。そうでなければイニシエータを更新するか (IKEv2 では Cookie への対応は必須)、レスポンダのしきい値を上げてください。",
+    },
     check,
 };
 
@@ -56,12 +64,27 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             {
                 frames.push(req.frame);
             }
+            let tail_ja = match retry {
+                Some(r) => format!(
+                    "。イニシエータはフレーム {} で Cookie を付けて再送しました",
+                    r.first_frame()
+                ),
+                None if sev == Severity::Warning => {
+                    "。再送が見える前にキャプチャが終わっています".to_string()
+                }
+                None => "。イニシエータは Cookie を付けて再送しませんでした".to_string(),
+            };
+            let ja = format!(
+                "{} が COOKIE を要求しました (フレーム {}){tail_ja}",
+                m.src.addr, m.frame
+            );
             e.emit(
                 Draft::new(
                     sev,
                     format!("{} demanded a COOKIE (frame {}){tail}", m.src.addr, m.frame),
                     frames,
                 )
+                .ja(ja)
                 .sa(sa)
                 .notify("COOKIE")
                 .exchange("IKE_SA_INIT"),

@@ -1,6 +1,6 @@
 //! IKE007 `dpd-timeout`: liveness checks unanswered: peer dead or path lost.
 
-use super::{authenticated, frame_list, icmp_for, pending};
+use super::{authenticated, frame_list, frame_list_ja, icmp_for, pending};
 use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity, plural, secs};
 use crate::session::Analysis;
 use crate::wire::icmp::ErrorKind;
@@ -21,6 +21,14 @@ pub(crate) static RULE: Rule = Rule {
                         because keepalives were off); a firewall state timeout for UDP 4500.",
         how_to_fix: "Check the peer is up; keep NAT mappings alive (NAT-T keepalives, strongSwan \
                      charon.keep_alive = 20s); raise UDP timeouts on firewalls; use MOBIKE for roaming.",
+    },
+    summary_ja: "DPD (Dead Peer Detection) がタイムアウト: 相手か経路が失われた",
+    doc_ja: RuleDoc {
+        detects: "確立済み SA の死活監視 (IKEv2 の空の INFORMATIONAL 要求、IKEv1 の R-U-THERE) が再送されても応答がない。",
+        why_it_fails: "最後の再送の後、送信側は相手がダウンしたと判断して SA を削除し、トンネルが切れます。",
+        evidence: "応答のない死活監視と、代わりに返ってきた ICMP エラー。",
+        likely_causes: "相手が再起動した、または IKE デーモンが停止した (その場合は ICMP port unreachable が返ることが多い)、経路が切れた (Wi-Fi やモバイル回線の切り替え、キープアライブ無効による NAT マッピングの消失)、ファイアウォールの UDP 4500 のセッションタイムアウト。",
+        how_to_fix: "相手が稼働しているか確認してください。NAT のマッピングを維持し (NAT-T キープアライブ、strongSwan の charon.keep_alive = 20s)、ファイアウォールの UDP タイムアウトを延ばし、移動する端末では MOBIKE を使ってください。",
     },
     check,
 };
@@ -60,10 +68,27 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             } else {
                 msg.push_str("; nothing came back at all: the peer is down or the path is lost");
             }
+            let mut ja = format!(
+                "{} から {} への DPD (死活監視) に応答がありません: {} にわたり {} 回送信され、この後送信側は諦めてトンネルを削除します",
+                first.src.addr,
+                first.dst.addr,
+                secs(p.span_ns()),
+                p.sends.len()
+            );
+            if !port_unreach.is_empty() {
+                ja.push_str(&format!(
+                    "。{} が ICMP port unreachable を返しています ({}): ホストは稼働していますが IKE デーモンが動いていません",
+                    first.dst.addr,
+                    frame_list_ja(&port_unreach)
+                ));
+            } else {
+                ja.push_str("。何も返ってきていません: 相手がダウンしているか経路が失われています");
+            }
             let mut frames = p.all_frames.clone();
             frames.extend(icmp.iter().map(|i| i.frame));
             e.emit(
                 Draft::new(Severity::Error, msg, frames)
+                    .ja(ja)
                     .sa(sa)
                     .exchange(p.exchange.name.clone())
                     .fix(if port_unreach.is_empty() {

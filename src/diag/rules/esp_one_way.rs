@@ -22,6 +22,14 @@ pub(crate) static RULE: Rule = Rule {
                      packets decrypted?), the route back to the sender's subnet, and the firewall on \
                      its LAN; allow ESP / UDP 4500 in both directions.",
     },
+    summary_ja: "トンネルは確立したが ESP が片方向にしか流れていない",
+    doc_ja: RuleDoc {
+        detects: "認証まで完了した IKE SA の後、一方のピアから他方へ ESP パケットが流れ、逆方向からは一つも戻ってこない。",
+        why_it_fails: "トンネルに入ったトラフィックに応答が返らず、IKE 上はトンネルが確立していても ping はタイムアウトし、TCP も接続できません。",
+        evidence: "ESP のフロー (SPI、パケット数、最初と最後のフレーム) と、存在しない逆方向のフロー。",
+        likely_causes: "片方向の ESP または UDP 4500 が遮断されている、相手側に送信元サブネットへの戻りの経路がない、またはトラフィックセレクタが戻りの通信を含まない、相手側 LAN のファイアウォールがトラフィックを破棄している、トンネル外の非対称ルーティング。",
+        how_to_fix: "相手側で `ip xfrm state` や `swanctl --list-sas` のカウンタ (復号されているか)、送信元サブネットへの戻りの経路、LAN 側のファイアウォールを確認し、ESP / UDP 4500 を双方向で許可してください。",
+    },
     check,
 };
 
@@ -55,8 +63,16 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
             msg.push_str(": the remote side does not answer through the tunnel");
         }
+        let mut ja = format!(
+            "トンネルは確立し、{sender} から {receiver} へ ESP パケットが {n} 個送られました (SPI 0x{:08x}、フレーム {}〜{}) が、一つも返ってきていません",
+            f.spi, f.first_frame, f.last_frame
+        );
+        if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
+            ja.push_str(": 相手側がトンネル経由で応答していません");
+        }
         e.emit(
             Draft::new(Severity::Error, msg, vec![f.first_frame, f.last_frame])
+                .ja(ja)
                 .sa(sa)
                 .fix(super::fixes::esp_return()),
         );

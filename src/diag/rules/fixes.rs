@@ -113,6 +113,15 @@ pub(crate) fn ike_packet_limit(
     a: &crate::session::Analysis,
     sa: &crate::session::IkeSa,
 ) -> (u32, String) {
+    let (v, en, _) = ike_packet_limit_both(a, sa);
+    (v, en)
+}
+
+/// As [`ike_packet_limit`], with the reason in English and in Japanese.
+pub(crate) fn ike_packet_limit_both(
+    a: &crate::session::Analysis,
+    sa: &crate::session::IkeSa,
+) -> (u32, String, String) {
     let icmp_mtu = a
         .icmp_errors
         .iter()
@@ -120,10 +129,15 @@ pub(crate) fn ike_packet_limit(
         .filter_map(|i| i.mtu)
         .min();
     match icmp_mtu {
-        Some(m) => (m, "the path MTU reported by ICMP in this capture".to_string()),
+        Some(m) => (
+            m,
+            "the path MTU reported by ICMP in this capture".to_string(),
+            "このキャプチャの ICMP が示す経路 MTU".to_string(),
+        ),
         None => (
             1280,
             "the IPv6 minimum MTU, which every path carries; no ICMP in the capture gives the path MTU".into(),
+            "どの経路でも通る IPv6 の最小 MTU。キャプチャには経路 MTU を示す ICMP がありません".into(),
         ),
     }
 }

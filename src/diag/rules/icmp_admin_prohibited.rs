@@ -1,7 +1,7 @@
 //! NET003 `icmp-admin-prohibited`: a router refused IKE with ICMP
 //! administratively prohibited or host/network unreachable.
 
-use super::frame_list;
+use super::{frame_list, frame_list_ja};
 use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
 use crate::session::Analysis;
 use crate::wire::icmp::ErrorKind;
@@ -22,6 +22,14 @@ pub(crate) static RULE: Rule = Rule {
                         route to the VPN server.",
         how_to_fix: "Allow UDP 500 and 4500 (and ESP) towards the VPN server on the router that sent \
                      the ICMP error, or fix its routing.",
+    },
+    summary_ja: "ファイアウォールかルータが IKE を ICMP (administratively prohibited / unreachable) で拒否している",
+    doc_ja: RuleDoc {
+        detects: "IKE の通信を引用した、コード 9・10・13 (administratively prohibited) の ICMP 宛先到達不能、または host/network unreachable (ICMPv6 の 1/1、1/5、1/6、1/0、1/3)。",
+        why_it_fails: "経路上のルータが IKE の転送を拒否し、その旨を返しています。レスポンダには何も届きません。",
+        evidence: "ICMP エラー、それを送ったルータ、引用されている IKE パケット。",
+        likely_causes: "REJECT を使うファイアウォールのルール (nftables の `reject with icmp type admin-prohibited`、iptables の `REJECT --reject-with icmp-admin-prohibited`)、ルータの ACL、VPN サーバへの経路がない。",
+        how_to_fix: "ICMP エラーを返したルータで VPN サーバ宛ての UDP 500 と 4500 (と ESP) を許可するか、そのルーティングを修正してください。",
     },
     check,
 };
@@ -81,6 +89,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 &[500, 4500],
             ));
         }
+        d = d.ja(format!(
+            "{router} が {target} 宛ての IKE を ICMP {what} で拒否しています ({}): 経路上のファイアウォールかルータが通していません",
+            frame_list_ja(&frames)
+        ));
         e.emit(d);
     }
 }

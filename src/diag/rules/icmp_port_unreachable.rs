@@ -1,7 +1,7 @@
 //! NET002 `icmp-port-unreachable`: the peer host answered IKE with ICMP
 //! port unreachable: no IKE daemon is listening.
 
-use super::frame_list;
+use super::{frame_list, frame_list_ja};
 use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity};
 use crate::session::Analysis;
 use crate::wire::icmp::ErrorKind;
@@ -21,6 +21,14 @@ pub(crate) static RULE: Rule = Rule {
                         its daemon is not up yet; a port forward points at the wrong host.",
         how_to_fix: "Start the IKE daemon on the peer and check that it listens on UDP 500 and 4500 \
                      (`ss -lunp | grep -E ':(500|4500)'`); check port forwards to it.",
+    },
+    summary_ja: "IKE に ICMP port unreachable: 相手で IKE デーモンが待ち受けていない",
+    doc_ja: RuleDoc {
+        detects: "UDP 500 または 4500 のパケットを引用した ICMP / ICMPv6 の port unreachable。",
+        why_it_fails: "ホストは存在し到達もできますが、IKE のポートで何も待ち受けていないため、すべての IKE メッセージが拒否されます。",
+        evidence: "ICMP エラー、その送信元、引用されている IKE パケット。",
+        likely_causes: "IKE デーモン (strongSwan の charon、libreswan の pluto、Windows の IKEEXT サービス) が停止・異常終了している、別のアドレスで待ち受けている、相手が再起動してデーモンがまだ起動していない、ポートフォワードの転送先が誤っている。",
+        how_to_fix: "相手で IKE デーモンを起動し、UDP 500 と 4500 で待ち受けているか確認してください (`ss -lunp | grep -E ':(500|4500)'`)。ポートフォワードの設定も確認してください。",
     },
     check,
 };
@@ -58,6 +66,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             if let Some(s) = s {
                 d = d.sa(s);
             }
+            d = d.ja(format!(
+                "{who} は遅れて届いた IKE メッセージに ICMP port unreachable を返しました ({}): イニシエータはすでに諦めています",
+                frame_list_ja(&frames)
+            ));
             e.emit(d);
             continue;
         }
@@ -86,6 +98,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         if let Some(x) = exchange {
             d = d.exchange(x);
         }
+        d = d.ja(format!(
+            "{who} が IKE に ICMP port unreachable を返しました ({}): そこでは IKE デーモンが待ち受けていません",
+            frame_list_ja(&frames)
+        ));
         e.emit(d.fix(super::fixes::start_daemon()));
     }
 }

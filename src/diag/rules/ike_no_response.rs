@@ -23,6 +23,14 @@ pub(crate) static RULE: Rule = Rule {
                      natt-port-blocked, mtu-blackhole, ip-fragments-lost, ...). Without them: check \
                      that the responder receives the request (capture there) and its log.",
     },
+    summary_ja: "IKE の要求に応答がない",
+    doc_ja: RuleDoc {
+        detects: "IKE の要求 (IKEv2)、または応答を必要とする IKEv1 の Main / Aggressive / Quick Mode のメッセージが、一度または再送を含めて送られ、キャプチャのどこにも応答がない。死活監視とリキーはそれぞれ専用のルール (dpd-timeout、rekey-failed) が扱います。",
+        why_it_fails: "IKE は要求と応答で進みます。イニシエータは間隔を広げながら再送し、数回で諦めるため、SA が確立しない (または切断される) ことになります。",
+        evidence: "応答のないメッセージのすべての送信、そのサイズと IP フラグメント。",
+        likely_causes: "要求か応答が経路上で破棄されている (ファイアウォール、NAT、MTU とフラグメント)、レスポンダが停止しているか要求を無視している (IKE のバージョンやポリシーの違い)、キャプチャが早く終わった。",
+        how_to_fix: "並んで出ている、より具体的な検出結果 (udp-port-blocked、natt-port-blocked、mtu-blackhole、ip-fragments-lost など) に従ってください。それがない場合は、レスポンダに要求が届いているか (そちらでキャプチャ) とそのログを確認してください。",
+    },
     check,
 };
 
@@ -82,8 +90,40 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 _ => {}
             }
+            let mut ja = format!(
+                "{} から {} への {} に応答がありません: {} (最初はフレーム {})。サイズは {} バイト{}",
+                first.src,
+                first.dst,
+                p.what_ja(sa),
+                if n == 0 {
+                    "1 回だけ送信".to_string()
+                } else {
+                    format!(
+                        "{} 回送信 ({} にわたり {} 回再送)",
+                        n + 1,
+                        secs(p.span_ns()),
+                        n
+                    )
+                },
+                first.frame,
+                bytes(u64::from(first.length)),
+                if p.fragmented() {
+                    format!(
+                        "で、{} 個の IP フラグメントで送られています",
+                        first.ip_fragments
+                    )
+                } else {
+                    "です".to_string()
+                }
+            );
+            match sa.capture_side {
+                CaptureSide::Responder => ja.push_str("。キャプチャはレスポンダ側で取られており、レスポンダは要求を受け取ったのに応答していません"),
+                CaptureSide::Initiator => ja.push_str("。キャプチャはイニシエータ側で取られており、要求か応答が途中で失われています"),
+                _ => {}
+            }
             let last = p.sends.last().map(|m| m.ts_ns).unwrap_or(0);
             let severity = if n == 0 && capture_end - last < 2_000_000_000 {
+                ja.push_str(" (キャプチャがその直後に終わっているため、応答がキャプチャされなかっただけかもしれません)");
                 msg.push_str(" (the capture ends right after it, so the answer may simply not have been captured)");
                 Severity::Warning
             } else {
@@ -92,6 +132,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             let frames = p.all_frames.clone();
             e.emit(
                 Draft::new(severity, msg, frames)
+                    .ja(ja)
                     .sa(sa)
                     .exchange(ex.name.clone())
                     .fix(super::fixes::check_responder(&first.dst.addr.to_string())),

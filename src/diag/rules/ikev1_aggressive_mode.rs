@@ -19,6 +19,14 @@ pub(crate) static RULE: Rule = Rule {
         likely_causes: "Legacy remote-access clients and routers configured for Aggressive Mode.",
         how_to_fix: "Move to IKEv2, or at least Main Mode with certificates.",
     },
+    summary_ja: "IKEv1 Aggressive Mode: ID が平文、PSK のハッシュがオフライン解析される",
+    doc_ja: RuleDoc {
+        detects: "IKEv1 の Aggressive Mode の交換。",
+        why_it_fails: "動作はしても、事前共有鍵を使う場合はレスポンダのハッシュがオフラインで解析でき (ike-scan / psk-crack)、ID も平文で送られます。PSK での Aggressive Mode を拒否するレスポンダも多いです (strongSwan の charon.i_dont_care_about_security_and_use_aggressive_mode_psk)。",
+        evidence: "両ピア間の Aggressive Mode のメッセージ。",
+        likely_causes: "Aggressive Mode に設定された古いリモートアクセスクライアントやルータ。",
+        how_to_fix: "IKEv2 に移行するか、少なくとも証明書を使う Main Mode にしてください。",
+    },
     check,
 };
 
@@ -31,6 +39,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     format!("{} and {} use IKEv1 Aggressive Mode: identities are sent in clear and a pre-shared key's hash can be cracked offline", sa.initiator.addr, sa.responder.addr),
                     am.messages.iter().map(|m| m.frame).collect(),
                 )
+                .ja(format!(
+                    "{} と {} は IKEv1 Aggressive Mode を使っています: ID が平文で送られ、事前共有鍵のハッシュがオフラインで解析され得ます",
+                    sa.initiator.addr, sa.responder.addr
+                ))
                 .sa(sa),
             );
         }

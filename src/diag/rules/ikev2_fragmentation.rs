@@ -22,6 +22,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Nothing to fix; if fragments go missing, lower the fragment size \
                      (strongSwan charon.fragment_size).",
     },
+    summary_ja: "IKEv2 フラグメンテーション (RFC 7383) を使用中",
+    doc_ja: RuleDoc {
+        detects: "Encrypted Fragment (SKF) ペイロード: どのメッセージが何個のフラグメントに分割されたか、各セットのフラグメントがすべて見えたか。",
+        why_it_fails: "問題ではありません。IP フラグメントの消失に対する対策です。ただし欠けたフラグメントが揃って再送されなければ、そのメッセージは失われます。",
+        evidence: "各メッセージの SKF フラグメント (番号/総数)。",
+        likely_causes: "両ピアが IKEV2_FRAGMENTATION_SUPPORTED を送り、メッセージが設定されたフラグメントサイズを超えた。",
+        how_to_fix: "対処は不要です。フラグメントが欠ける場合はフラグメントサイズを小さくしてください (strongSwan の charon.fragment_size)。",
+    },
     check,
 };
 
@@ -75,8 +83,27 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 } else {
                     Severity::Warning
                 };
+                let ja = if missing.is_empty() {
+                    format!(
+                        "{} {} (メッセージ ID {}) は {} 個の IKEv2 フラグメント (RFC 7383) で送られ、すべて確認できました",
+                        ex.name,
+                        if resp { "応答" } else { "要求" },
+                        ex.message_id,
+                        total
+                    )
+                } else {
+                    format!(
+                        "{} {} (メッセージ ID {}) は {} 個の IKEv2 フラグメント (RFC 7383) で送られましたが、フラグメント {} は一度も見えていません",
+                        ex.name,
+                        if resp { "応答" } else { "要求" },
+                        ex.message_id,
+                        total,
+                        missing.join(", ")
+                    )
+                };
                 e.emit(
                     Draft::new(sev, msg, frames)
+                        .ja(ja)
                         .sa(sa)
                         .exchange(ex.name.clone()),
                 );

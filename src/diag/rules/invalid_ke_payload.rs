@@ -22,6 +22,14 @@ pub(crate) static RULE: Rule = Rule {
                      `proposals = aes256-sha256-ecp256`) to save the round trip; if it loops, add \
                      that group to the initiator.",
     },
+    summary_ja: "INVALID_KE_PAYLOAD: レスポンダが別の DH グループを要求した",
+    doc_ja: RuleDoc {
+        detects: "INVALID_KE_PAYLOAD を含む IKE_SA_INIT (または CREATE_CHILD_SA) の応答。レスポンダが希望するグループが示されます (RFC 7296 1.2 節)。そのグループでの再試行が成功したかどうかも見ます。",
+        why_it_fails: "再試行が成功すれば往復が 1 回増えるだけです。要求されたグループにイニシエータが対応していない場合や、同じグループを出し続ける場合はループして失敗します。",
+        evidence: "拒否された要求 (その KE グループ)、応答 (希望されたグループ)、再試行。",
+        likely_causes: "イニシエータの最初の提案のグループがレスポンダの優先するグループと異なる。",
+        how_to_fix: "往復を減らすにはイニシエータの提案の先頭にレスポンダのグループを置いてください (例: strongSwan の `proposals = aes256-sha256-ecp256`)。ループする場合はそのグループをイニシエータに追加してください。",
+    },
     check,
 };
 
@@ -77,6 +85,33 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "; the initiator never retried with that group".to_string(),
                 )
             };
+            let gj = |x: Option<u16>| {
+                x.map(|g| format!("グループ {g}"))
+                    .unwrap_or_else(|| "?".into())
+            };
+            let tail_ja = if retry_ok {
+                format!(
+                    "。{} での再試行 (フレーム {}) は受け入れられました",
+                    gj(wanted),
+                    frames.last().copied().unwrap_or(0)
+                )
+            } else if retry.is_some() {
+                "。再試行も拒否されました: イニシエータはグループで合意できません".to_string()
+            } else if req.is_none() {
+                "。キャプチャにイニシエータ側がないため、再試行は確認できません".to_string()
+            } else if sev == Severity::Warning {
+                "。再試行が見える前にキャプチャが終わっています".to_string()
+            } else {
+                "。イニシエータはそのグループで再試行していません".to_string()
+            };
+            let ja = format!(
+                "{} は {} の KE ペイロード ({}) を拒否し、INVALID_KE_PAYLOAD で {} を要求しました (フレーム {}){tail_ja}",
+                m.src.addr,
+                m.dst.addr,
+                gj(offered),
+                gj(wanted),
+                m.frame
+            );
             e.emit(
                 Draft::new(
                     sev,
@@ -90,6 +125,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     frames,
                 )
+                .ja(ja)
                 .sa(sa)
                 .notify("INVALID_KE_PAYLOAD")
                 .exchange("IKE_SA_INIT")

@@ -18,6 +18,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Nothing is broken here; to be robust on fragment-dropping paths, enable IKEv2 \
                      fragmentation (RFC 7383) on both peers.",
     },
+    summary_ja: "IKE メッセージが IP フラグメント化された",
+    doc_ja: RuleDoc {
+        detects: "複数の IP フラグメント (IPv4、または IPv6 の Fragment ヘッダ) で運ばれた IKE メッセージ。",
+        why_it_fails: "それ自体は問題ではありません。ただしフラグメントを破棄する経路ではこれらのメッセージが失われるため、ある回線ではつながり別の回線ではつながらない、ということが起きます。",
+        evidence: "フラグメント化された各メッセージのサイズとフラグメント数。",
+        likely_causes: "IKEv2 フラグメンテーションなしで、IKE_AUTH (または IKEv1 の Main Mode 5/6) の証明書が MTU を超えた。",
+        how_to_fix: "壊れているものはありません。フラグメントを破棄する経路でも動くよう、両ピアで IKEv2 フラグメンテーション (RFC 7383) を有効にしてください。",
+    },
     check,
 };
 
@@ -49,6 +57,30 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 )
             })
             .collect();
+        let list_ja: Vec<String> = frag
+            .iter()
+            .filter(|m| !m.retransmission)
+            .map(|m| {
+                format!(
+                    "{} {} ({} バイト、フラグメント {} 個、フレーム {})",
+                    sa.exchanges
+                        .iter()
+                        .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
+                        .map(|x| x.name.as_str())
+                        .unwrap_or("IKE"),
+                    if m.is_response { "応答" } else { "要求" },
+                    bytes(u64::from(m.length)),
+                    m.ip_fragments,
+                    m.frame
+                )
+            })
+            .collect();
+        let ja = format!(
+            "{} と {} の間の IKE メッセージが IP フラグメント化されています: {}",
+            sa.initiator.addr,
+            sa.responder.addr,
+            list_ja.join("、")
+        );
         e.emit(
             Draft::new(
                 Severity::Info,
@@ -60,6 +92,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 super::frames_of(frag.iter().copied()),
             )
+            .ja(ja)
             .sa(sa),
         );
     }

@@ -26,6 +26,14 @@ pub(crate) static RULE: Rule = Rule {
                      traffic over a PPPoE (IPv4) session instead of the IPv4-in-IPv6 tunnel; or use an \
                      SSL VPN.",
     },
+    summary_ja: "MAP-E / DS-Lite 回線: 共有 IPv4 アドレスで UDP 500 が使えない",
+    doc_ja: RuleDoc {
+        detects: "IPv6 で運ばれる IPv4 (MAP-E、DS-Lite、「v6 プラス」型の ISP)、または RFC 6598 の共有アドレス帯のイニシエータで、UDP 500 の IKE_SA_INIT に応答がない場合。あるいは情報として、そうした回線で UDP 4500 で IKE が動いている場合。",
+        why_it_fails: "これらの回線は 1 つの IPv4 アドレスを複数の契約者で共有し、各契約者に少数の高位ポートを割り当てます。UDP 500 はその範囲のポートから出ていくため、送信元ポート 500 を前提とする (またはそれでフィルタする) サーバは応答しません。",
+        evidence: "IPv4-in-IPv6 のカプセル化 (外側の IPv6 アドレス) と、応答のない IKE_SA_INIT。",
+        likely_causes: "MAP-E / DS-Lite / CGNAT の回線、送信元ポート 500 からの IKE しか受け付けない VPN サーバやファイアウォール。",
+        how_to_fix: "サーバに IPv6 があれば IPv6 で IPsec を使う、最初から UDP 4500 で IKE を始める (strongSwan の local_port/remote_port = 4500)、IKE over TCP (RFC 8229) を使う、VPN の通信を IPv4-in-IPv6 トンネルではなく PPPoE (IPv4) に流す、または SSL-VPN を使ってください。",
+    },
     check,
 };
 
@@ -55,6 +63,17 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             ),
             None => "IPv4-in-IPv6 in this capture".to_string(),
         };
+        let access_ja = match sa.messages().iter().find_map(|m| m.tunnel) {
+            Some(t) => format!(
+                "{} と {} の間の IPv4-in-IPv6 (MAP-E / DS-Lite)",
+                t.outer_src, t.outer_dst
+            ),
+            None if shared => format!(
+                "共有 IPv4 アドレス ({}、RFC 6598: CGNAT、MAP-E、DS-Lite)",
+                sa.initiator.addr
+            ),
+            None => "このキャプチャ内の IPv4-in-IPv6".to_string(),
+        };
         let init_blocked = pending(sa).into_iter().find(|p| {
             p.exchange.exchange_type == exch::IKE_SA_INIT && p.first().transport == Transport::Udp
         });
@@ -83,6 +102,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     p.all_frames.clone(),
                 )
+                .ja(format!(
+                    "{} からの UDP 500 の IKE_SA_INIT に一度も応答がなく、回線は{access_ja}です: ISP の共有 IPv4 アドレスではこの回線に高位ポートの一部しか割り当てられないため、IKE は 500 以外の送信元ポートで届き、サーバ (またはそのファイアウォール) が破棄しています",
+                    sa.initiator.addr
+                ))
                 .sa(sa)
                 .exchange("IKE_SA_INIT")
                 .confidence(if tunnelled { Confidence::Likely } else { Confidence::Possible })
@@ -101,6 +124,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     sa.messages().iter().take(2).map(|m| m.frame).collect(),
                 )
+                .ja(format!(
+                    "回線は{access_ja}です。ここで IKE が動いているのは、最初から UDP 4500 (NAT トラバーサル) を使っており、共有アドレスのポートマッピングがそれを通すためです。この設定を維持してください: UDP 500 は通りません"
+                ))
                 .sa(sa),
                 )
             }

@@ -135,6 +135,21 @@ impl Pending<'_> {
     pub fn fragmented(&self) -> bool {
         self.sends.iter().any(|m| m.ip_fragments > 1)
     }
+    /// 「IKE_AUTH 要求」/「MAIN_MODE メッセージ5」.
+    pub fn what_ja(&self, sa: &IkeSa) -> String {
+        if sa.version == 2 {
+            format!("{} 要求", self.exchange.name)
+        } else {
+            let distinct = self
+                .exchange
+                .messages
+                .iter()
+                .filter(|m| !m.retransmission)
+                .count();
+            format!("{} メッセージ{}", self.exchange.name, distinct.max(1))
+        }
+    }
+
     /// "IKE_AUTH request" / "MAIN_MODE message 5".
     pub fn what(&self, sa: &IkeSa) -> String {
         if sa.version == 2 {
@@ -330,6 +345,12 @@ pub(crate) fn frames_of<'a>(msgs: impl IntoIterator<Item = &'a MessageFact>) -> 
     msgs.into_iter()
         .flat_map(|m| m.frames.iter().copied())
         .collect()
+}
+
+/// 「フレーム 4, 5, 8」.
+pub(crate) fn frame_list_ja(frames: &[u64]) -> String {
+    let v: Vec<String> = frames.iter().map(u64::to_string).collect();
+    format!("フレーム {}", v.join(", "))
 }
 
 /// "frames 4, 5 and 8" style list for messages.

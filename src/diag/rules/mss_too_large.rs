@@ -2,6 +2,7 @@
 //! the tunnel carries.
 
 use super::fixes;
+use super::frame_list_ja;
 use crate::diag::pmtu::{assumed_suite, path_mtu};
 use crate::diag::{
     Confidence, Draft, Emitter, Rule, RuleDoc, Severity, frame_list_pub as frame_list,
@@ -30,6 +31,14 @@ pub(crate) static RULE: Rule = Rule {
                         after IPsec overhead; ICMP filtered, so PMTU discovery cannot correct it.",
         how_to_fix: "Clamp the TCP MSS on the VPN gateway in both directions and lower the tunnel \
                      MTU to the values given (computed for this path and these algorithms).",
+    },
+    summary_ja: "TCP セグメントがトンネルに収まらない: MSS をクランプする",
+    doc_ja: RuleDoc {
+        detects: "経路 MTU を超える ESP パケット (ESP を引用した ICMP fragmentation needed、または IP フラグメント化が必要だった ESP)、小さいパケットは通るのに最大長の TCP セグメントだけが何度も再送される (トンネルインタフェースでのキャプチャ)、または計測された経路で許される値を超える TCP MSS オプション。",
+        why_it_fails: "トンネルは確立し小さいパケットは通りますが、最大長の TCP セグメントはすべて経路 MTU を超える ESP パケットになり、破棄されるかフラグメント化され、そのフラグメントもしばしば破棄されます。Web ページが途中で止まる、アップロードが止まる、SSH は使える、という症状になります。",
+        evidence: "SYN の MSS、大きすぎる ESP パケットまたは再送されるセグメント、経路 MTU を示す ICMP。",
+        likely_causes: "VPN ゲートウェイで誰も TCP MSS をクランプしていない、トンネルインタフェースの MTU (1400 や 1500 が多い) が IPsec のオーバーヘッドを引いた経路 (PPPoE、MAP-E、モバイル) の許容量を超えている、ICMP が遮断されていて PMTU 探索で補正できない。",
+        how_to_fix: "VPN ゲートウェイで双方向に TCP MSS をクランプし、トンネル MTU を示された値 (この経路とアルゴリズムで計算した値) に下げてください。",
     },
     check,
 };
@@ -65,7 +74,7 @@ fn conservative() -> Option<(TunnelLimits, &'static str)> {
 }
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
-    let (suite, suite_why) = assumed_suite(a);
+    let (suite, suite_why, suite_why_ja) = assumed_suite(a);
     let natt = a.esp_flows.iter().any(|f| f.udp_ports.is_some())
         || a.sas.iter().any(|s| s.natt_switch_frame.is_some());
     let pm = path_mtu(a);
@@ -106,6 +115,20 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             i.src,
             frame_list(&esp_icmp.iter().map(|i| i.frame).collect::<Vec<_>>())
         );
+        let mut ja = format!(
+            "最大 {largest} バイトの ESP パケットが、{} が ICMP fragmentation needed ({}) で通知した経路 MTU {m} バイトを超えています: トンネル内の最大長のパケットはフラグメント化されるか破棄されます",
+            i.src,
+            frame_list_ja(&esp_icmp.iter().map(|i| i.frame).collect::<Vec<_>>())
+        );
+        if let Some(l) = limits_for(m) {
+            ja.push_str(&format!(
+                "。トンネルで通せる内側のパケットは最大 {} バイトです ({}、{suite_why_ja}): TCP MSS を {} にクランプし、トンネル MTU を {} にしてください",
+                l.tunnel_mtu,
+                if natt { "NAT-T あり" } else { "NAT-T なし" },
+                l.tcp_mss_ipv4,
+                l.tunnel_mtu
+            ));
+        }
         let mut fix = Vec::new();
         if let Some(l) = limits_for(m) {
             msg.push_str(&format!(
@@ -119,6 +142,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
         e.emit(
             Draft::new(Severity::Error, msg, frames)
+                .ja(ja)
                 .confidence(Confidence::Likely)
                 .fix(fix),
         );
@@ -149,6 +173,16 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 frame_list(&mss.iter().map(|(_, f)| *f).collect::<Vec<_>>())
             )
         };
+        let basis_ja = match pm.as_ref().and_then(|p| p.value.or(p.upper)) {
+            Some(v) => format!("このキャプチャで計測した経路 MTU {v} バイト"),
+            None => match conservative() {
+                Some((l, acc)) => format!(
+                    "代表的なアクセス回線のうち最も小さいもの ({acc}、経路 MTU {})、NAT-T と AES-CBC-256/SHA-256 を仮定。このキャプチャには経路が写っていないので、DF 付き ping スイープで計測してください",
+                    l.path_mtu
+                ),
+                None => String::new(),
+            },
+        };
         let (limits, basis) = match pm.as_ref().and_then(|p| p.value.or(p.upper)) {
             Some(v) => (
                 limits_for(v),
@@ -176,6 +210,33 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             r.frames.len(),
             frame_list(&r.frames)
         );
+        let mut ja = format!(
+            "{} から {} への TCP{} が送る {} バイトのパケットが届いていません: シーケンス {} のセグメントが {} 回送られています ({})。小さいパケットは通っています",
+            r.src,
+            r.dst,
+            if mss.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (MSS {}、SYN {})",
+                    mss.iter()
+                        .map(|(m, _)| m.to_string())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    frame_list_ja(&mss.iter().map(|(_, f)| *f).collect::<Vec<_>>())
+                )
+            },
+            r.packet_len,
+            r.seq,
+            r.frames.len(),
+            frame_list_ja(&r.frames)
+        );
+        if let Some(l) = &limits {
+            ja.push_str(&format!(
+                "。TCP MSS を {} にクランプし、トンネル MTU を {} にしてください ({basis_ja} で計算)",
+                l.tcp_mss_ipv4, l.tunnel_mtu
+            ));
+        }
         let mut fix = Vec::new();
         if let Some(l) = limits {
             msg.push_str(&format!(
@@ -188,6 +249,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         frames.extend(mss.iter().map(|(_, f)| *f));
         e.emit(
             Draft::new(Severity::Error, msg, frames)
+                .ja(ja)
                 .confidence(Confidence::Likely)
                 .fix(fix),
         );
@@ -213,6 +275,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 vec![s.frame],
             )
+            .ja(format!(
+                "{} が TCP MSS {} を広告しています (フレーム {}) が、この {v} バイトの経路上のトンネルに収まるのは {} までです: この通信が VPN を通るなら MSS をクランプしてください",
+                s.src,
+                s.mss.unwrap_or(0),
+                s.frame,
+                l.tcp_mss_ipv4
+            ))
             .fix(fixes::mtu_mss(&l)),
         );
     }

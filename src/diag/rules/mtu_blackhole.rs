@@ -28,6 +28,14 @@ pub(crate) static RULE: Rule = Rule {
                      fits the path; or send a shorter chain (no intermediate CA, ECDSA instead of \
                      RSA-4096); or fix the path so it carries fragments.",
     },
+    summary_ja: "IKE_AUTH が経路に対して大きすぎ、IP フラグメントが破棄されている",
+    doc_ja: RuleDoc {
+        detects: "IKE_SA_INIT には応答があるのに IKE_AUTH には一度も応答がなく、証拠が「大きな IKE_AUTH が IP フラグメント化されて失われた」ことを示している場合: 要求が IP フラグメント化されている、またはレスポンダが証明書を要求 (CERTREQ) したのにどちらのピアも RFC 7383 のフラグメンテーションを提示していないため、証明書を含む応答がフラグメント化されて失われる (この場合フラグメントはキャプチャ地点より前で破棄されるので、キャプチャにはフラグメントが一切見えません)。",
+        why_it_fails: "証明書を含む IKE_AUTH は 2〜6 kB になり、UDP では IP フラグメント化されます。フラグメントを破棄する経路 (モバイル、テザリング、PPPoE ルータ、一部のファイアウォール) では、再送のたびにメッセージ全体が失われます。",
+        evidence: "応答のあった IKE_SA_INIT (CERTREQ 付き)、応答のない IKE_AUTH の送信とそのサイズ・フラグメント、フラグメンテーション対応の欠如。",
+        likely_causes: "IP フラグメントを破棄する経路、IKE_AUTH で送られる証明書チェーン (中間 CA を含む)、片方のピアで IKEv2 フラグメンテーションが無効か非対応。",
+        how_to_fix: "経路に収まるフラグメントサイズで両ピアの IKEv2 フラグメンテーション (RFC 7383) を有効にしてください。あるいは短い証明書チェーンを送る (中間 CA を含めない、RSA-4096 ではなく ECDSA にする)、または経路がフラグメントを通すよう修正してください。",
+    },
     check,
 };
 
@@ -48,7 +56,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
         let (frag_i, frag_r) = fragmentation_offered(sa);
         let certs = certreq(init);
-        let (limit, limit_why) = fixes::ike_packet_limit(a, sa);
+        let (limit, limit_why, limit_why_ja) = fixes::ike_packet_limit_both(a, sa);
         let pend: Vec<_> = pending(sa)
             .into_iter()
             .filter(|p| p.exchange.exchange_type == exch::IKE_AUTH)
@@ -60,11 +68,17 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             let responder_later = msgs.iter().any(|m| {
                 !m.from_initiator && m.ts_ns > first.ts_ns && m.transport == first.transport
             });
-            let (msg, confidence) = if p.fragmented() {
+            let (msg, ja, confidence) = if p.fragmented() {
                 (
                     format!(
                         "The IKE_AUTH request is {} bytes and went out as {} IP fragments, {} times, and was never answered: \
                          the path drops IP fragments",
+                        bytes(u64::from(first.length)),
+                        first.ip_fragments,
+                        p.sends.len()
+                    ),
+                    format!(
+                        "IKE_AUTH 要求は {} バイトで、{} 個の IP フラグメントとして {} 回送られましたが一度も応答がありません: 経路が IP フラグメントを破棄しています",
                         bytes(u64::from(first.length)),
                         first.ip_fragments,
                         p.sends.len()
@@ -75,6 +89,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 // Large and unfragmented with DF: pmtu-blackhole's case.
                 continue;
             } else if certs && !frag_i && !frag_r {
+                let how_ja = if responder_later {
+                    format!(
+                        "。その後 {} から同じポートで送られたメッセージは届いているので、経路は開いており、失われているのは大きな応答です",
+                        first.dst.addr
+                    )
+                } else {
+                    String::new()
+                };
                 let how = if responder_later {
                     format!(
                         "; later messages from {} on the same port do arrive, so the path is open and the large reply is what gets lost",
@@ -88,6 +110,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         "The VPN server's IKE_AUTH reply never arrived: the server asked for certificates (CERTREQ) and neither peer \
                          offered IKEv2 fragmentation, so its certificate-laden reply (typically 2-5 kB) is IP-fragmented and the \
                          fragments are dropped on the way{how}"
+                    ),
+                    format!(
+                        "VPN サーバの IKE_AUTH 応答が届いていません: サーバが証明書を要求 (CERTREQ) し、どちらのピアも IKEv2 フラグメンテーションを提示していないため、証明書を含む応答 (通常 2〜5 kB) が IP フラグメント化され、途中でフラグメントが破棄されています{how_ja}"
                     ),
                     if responder_later {
                         Confidence::Likely
@@ -106,6 +131,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     format!("{msg}. Enable IKEv2 fragmentation on both peers with IKE packets of at most {limit} bytes ({limit_why})"),
                     frames,
                 )
+                .ja(format!(
+                    "{ja}。両ピアで IKEv2 フラグメンテーションを有効にし、IKE パケットを {limit} バイト以下にしてください ({limit_why_ja})"
+                ))
                 .sa(sa)
                 .exchange("IKE_AUTH")
                 .confidence(confidence)
@@ -128,6 +156,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     init_frames,
                 )
+                .ja(format!(
+                    "IKE_SA_INIT には応答しましたが、IKE_AUTH 要求は一度もレスポンダに届いていません: 証明書を使い IKEv2 フラグメンテーションがないため IP フラグメント化され、そのフラグメントがキャプチャ地点より前で破棄されています。両ピアで IKEv2 フラグメンテーションを有効にし、IKE パケットを {limit} バイト以下にしてください ({limit_why_ja})"
+                ))
                 .sa(sa)
                 .exchange("IKE_AUTH")
                 .confidence(Confidence::Possible)

@@ -21,6 +21,14 @@ pub(crate) static RULE: Rule = Rule {
                         with a 1:1 NAT public address.",
         how_to_fix: "Nothing to fix; make sure UDP 4500 is open and NAT keepalives are on.",
     },
+    summary_ja: "ピア間に NAT がある",
+    doc_ja: RuleDoc {
+        detects: "NAT 検出ペイロード (RFC 7296 2.23 節の NAT_DETECTION_*_IP、RFC 3947 の NAT-D) のハッシュを、キャプチャ上のアドレスとポートから計算し直すと一致しない: イニシエータ、レスポンダ、またはその両方のアドレスが途中で書き換えられている。",
+        why_it_fails: "それ自体は問題ではありません。NAT トラバーサルにより IKE は UDP 4500 に移り、ESP は UDP でカプセル化されます。UDP 4500 を開けておく必要がある理由になります。",
+        evidence: "NAT-D ペイロードと、どの比較が一致しなかったか。",
+        likely_causes: "一方のピアの前にあるホームルータ、モバイルキャリア、CGNAT、1 対 1 NAT のパブリックアドレスを持つクラウドの VM。",
+        how_to_fix: "対処は不要です。UDP 4500 が開いていて、NAT キープアライブが有効であることを確認してください。",
+    },
     check,
 };
 
@@ -43,6 +51,25 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             .iter()
             .any(|m| m.transport == Transport::UdpNatt)
             || a.esp_flows.iter().any(|f| f.udp_ports.is_some());
+        let side_ja = match (n.initiator_behind_nat, n.responder_behind_nat) {
+            (true, true) => format!(
+                "イニシエータ ({}) とレスポンダ ({}) の両方が NAT の背後にあります",
+                sa.initiator.addr, sa.responder.addr
+            ),
+            (true, false) => format!(
+                "イニシエータ ({}) が NAT の背後にあります",
+                sa.initiator.addr
+            ),
+            _ => format!("レスポンダ ({}) が NAT の背後にあります", sa.responder.addr),
+        };
+        let ja = format!(
+            "NAT 検出 (キャプチャ上のアドレスから再計算) によると、{side_ja}。{}",
+            if natt {
+                "NAT トラバーサルを使用中です (IKE と ESP は UDP 4500)"
+            } else {
+                "NAT トラバーサル (UDP 4500) の使用はまだ見えていません"
+            }
+        );
         e.emit(
             Draft::new(
                 Severity::Info,
@@ -56,6 +83,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 n.frames.clone(),
             )
+            .ja(ja)
             .sa(sa),
         );
     }

@@ -22,6 +22,14 @@ pub(crate) static RULE: Rule = Rule {
                      Windows behind NAT needs AssumeUDPEncapsulationContextOnSendRule = 2) and turn \
                      off 'IPsec passthrough' on the NAT router.",
     },
+    summary_ja: "経路に NAT があるのに ESP が UDP カプセル化されていない",
+    doc_ja: RuleDoc {
+        detects: "ピア間で NAT が検出されているのに ESP (IP プロトコル 50) がカプセル化されずに流れている、または NAT の背後にある IKEv1 のピアが NAT トラバーサル (RFC 3947 / ドラフトの NAT-T ベンダ ID) を示していない。",
+        why_it_fails: "多くの NAT は ESP を変換できない (ポートがない) ため、パケットが破棄されるか、NAT の背後で 1 台のクライアントしか動きません。",
+        evidence: "NAT 検出のフレームと、カプセル化されていない ESP パケット。",
+        likely_causes: "片方のピアで NAT トラバーサルが無効、古い IKEv1 実装、NAT-T を壊す「IPsec パススルー」機能を持つ NAT。",
+        how_to_fix: "両ピアで NAT トラバーサルを有効にし (strongSwan と libreswan は既定で有効、NAT の背後の Windows は AssumeUDPEncapsulationContextOnSendRule = 2 が必要)、NAT ルータの「IPsec パススルー」を無効にしてください。",
+    },
     check,
 };
 
@@ -52,6 +60,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 frames,
             )
+            .ja(format!(
+                "{} と {} の間で NAT が検出されているのに、ESP がカプセル化されない IP プロトコル 50 のまま流れています (パケット {} 個、最初の SPI 0x{:08x}): NAT は ESP を変換できないため、UDP 4500 でカプセル化する必要があります",
+                sa.initiator.addr,
+                sa.responder.addr,
+                plain.iter().map(|f| f.packets).sum::<u64>(),
+                plain[0].spi
+            ))
             .sa(sa)
             .fix(vec![FixStep {
                 platform: "Windows client behind NAT".into(),

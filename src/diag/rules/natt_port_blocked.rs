@@ -25,6 +25,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Open UDP 4500 in both directions between the peers on every firewall and NAT in \
                      the path.",
     },
+    summary_ja: "UDP 500 では成功した後、UDP 4500 (NAT トラバーサル) が遮断されている",
+    doc_ja: RuleDoc {
+        detects: "IKE_SA_INIT (または IKEv1 Main Mode の開始) に UDP 500 で応答があり、その後ピアが UDP 4500 に移り (RFC 7296 2.23 節、RFC 3947)、4500 での最初の要求に応答がなく、4500 では何も返ってこず、失われたメッセージはどの経路にも収まる小ささである場合。",
+        why_it_fails: "NAT 検出の後 (または MOBIKE の場合) 両ピアは UDP 4500 で続けます。ファイアウォールや NAT が 500 は通して 4500 を通さないと、IKE_AUTH が完了しません。",
+        evidence: "UDP 500 で応答のあった交換、4500 での最初のメッセージ、その応答のない再送。",
+        likely_causes: "IPsec 用に UDP 500 (と ESP) だけを開けたファイアウォールのルール、500 はマッピングするが 4500 はしない NAT、UDP 4500 のないクラウドのセキュリティグループ。",
+        how_to_fix: "経路上のすべてのファイアウォールと NAT で、ピア間の UDP 4500 を双方向に許可してください。",
+    },
     check,
 };
 
@@ -65,8 +73,19 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .filter(|m| m.transport == Transport::Udp)
                     .map(|m| m.frame),
             );
+            let mut ja = format!(
+                "IKE_SA_INIT には UDP 500 で応答があり、フレーム {switch} からピアは UDP 4500 に移りましたが、UDP 4500 で {} に送った {} に応答がありません ({} にわたり {} 回送信): UDP 4500 が遮断されています",
+                first.dst.addr,
+                p.what_ja(sa),
+                secs(p.span_ns()),
+                p.sends.len()
+            );
+            if sa.nat.initiator_behind_nat || sa.nat.responder_behind_nat {
+                ja.push_str("。NAT が検出されているため、4500 での NAT トラバーサルが必要です");
+            }
             e.emit(
                 Draft::new(Severity::Error, msg, frames)
+                    .ja(ja)
                     .sa(sa)
                     .exchange(p.exchange.name.clone())
                     .confidence(Confidence::Likely)

@@ -23,6 +23,14 @@ pub(crate) static RULE: Rule = Rule {
                      (strongSwan `proposals = aes256-sha256-modp2048`, Windows \
                      `Set-VpnConnectionIPsecConfiguration`), or the other way round.",
     },
+    summary_ja: "NO_PROPOSAL_CHOSEN: 共通の暗号スイートがない",
+    doc_ja: RuleDoc {
+        detects: "平文で見えた NO_PROPOSAL_CHOSEN Notify: IKE_SA_INIT の応答 (IKE SA の提案)、または IKEv1 の Informational (Main/Aggressive Mode の提案、フェーズ 1 完了後なら Quick Mode の ESP の提案や PFS)。",
+        why_it_fails: "レスポンダは提示された提案の中に受け入れられるものを見つけられず、SA を拒否しています。",
+        evidence: "Notify と、イニシエータが提示したすべての提案。",
+        likely_causes: "暗号化・完全性/PRF・DH グループの設定の違い、クライアントがまだ提示している弱いアルゴリズム (3DES、SHA-1、MODP-1024) をレスポンダが削除した、片側だけ PFS を使っている (Quick Mode / CREATE_CHILD_SA)。",
+        how_to_fix: "提案に共通のものを作ってください: レスポンダのアルゴリズムをイニシエータに追加する (strongSwan の `proposals = aes256-sha256-modp2048`、Windows の `Set-VpnConnectionIPsecConfiguration`) か、その逆にしてください。",
+    },
     check,
 };
 
@@ -117,8 +125,28 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 format!(". Offered: {}", describe(&props))
             }
         );
+        let (by, to) = if n.from_initiator {
+            (sa.initiator.addr, sa.responder.addr)
+        } else {
+            (sa.responder.addr, sa.initiator.addr)
+        };
+        let ja = format!(
+            "{by} が {to} の{} を NO_PROPOSAL_CHOSEN で拒否しました (フレーム {}){}",
+            if child {
+                "Quick Mode の ESP の提案 (または PFS の設定)"
+            } else {
+                "すべての IKE の提案"
+            },
+            n.frame,
+            if props.is_empty() {
+                String::new()
+            } else {
+                format!("。提示された提案: {}", describe(&props))
+            }
+        );
         e.emit(
             Draft::new(sev, msg, frames)
+                .ja(ja)
                 .sa(sa)
                 .exchange(exchange)
                 .notify("NO_PROPOSAL_CHOSEN")

@@ -23,6 +23,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Enable IKEv2 fragmentation on both peers with a fragment size at or below the \
                      path MTU (strongSwan charon.fragment_size).",
     },
+    summary_ja: "経路 MTU より大きい IKE メッセージを IKEv2 フラグメンテーションなしで送っている",
+    doc_ja: RuleDoc {
+        detects: "キャプチャから分かる経路 MTU (ICMP や ping スイープ) より IP パケットが大きい IKE メッセージで、RFC 7383 のフラグメントではなく 1 つの UDP データグラムとして (IP フラグメント化されて、または DF 付きで破棄されて) 送られたもの。",
+        why_it_fails: "このようなメッセージは IP フラグメントとしてしか経路を通れません。フラグメントが破棄される場所では (そして利用者が次に試す回線でも) 交換が失敗します。",
+        evidence: "大きすぎるメッセージと、経路 MTU の根拠。",
+        likely_causes: "IKE_AUTH / CREATE_CHILD_SA の証明書や多数のトラフィックセレクタ、片方のピアで IKEv2 フラグメンテーションが無効か非対応。",
+        how_to_fix: "経路 MTU 以下のフラグメントサイズで両ピアの IKEv2 フラグメンテーションを有効にしてください (strongSwan の charon.fragment_size)。",
+    },
     check,
 };
 
@@ -47,6 +55,21 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             (false, true) => "the initiator did not offer IKEv2 fragmentation",
             (false, false) => "neither peer offered IKEv2 fragmentation",
         };
+        let support_ja = match (fi, fr) {
+            (true, true) => {
+                "両ピアが IKEv2 フラグメンテーションを提示しているのに、このメッセージには使われていません"
+            }
+            (true, false) => "レスポンダが IKEv2 フラグメンテーションを提示していません",
+            (false, true) => "イニシエータが IKEv2 フラグメンテーションを提示していません",
+            (false, false) => "どちらのピアも IKEv2 フラグメンテーションを提示していません",
+        };
+        let ja = format!(
+            "{} 個の IKE メッセージが経路 MTU {limit} バイトより大きく、最初のものは {} からの {} バイトのパケットです (フレーム {})。{support_ja}",
+            big.len(),
+            first.src.addr,
+            bytes(u64::from(size)),
+            first.frame
+        );
         e.emit(
             Draft::new(
                 Severity::Warning,
@@ -59,6 +82,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 big.iter().map(|m| m.frame).chain(p.frames.iter().copied()).collect(),
             )
+            .ja(ja)
             .sa(sa)
             .fix(super::fixes::ikev2_fragmentation(limit)),
         );

@@ -21,6 +21,14 @@ pub(crate) static RULE: Rule = Rule {
                         daemon; a failed CHILD SA on an otherwise good IKE SA.",
         how_to_fix: "Nothing if intended; otherwise check the deleting side's log for the reason.",
     },
+    summary_ja: "ピアが SA を削除した (または再起動した)",
+    doc_ja: RuleDoc {
+        detects: "平文で見える Delete ペイロード (IKEv1)、IKEv2 の SA を閉じる最後の INFORMATIONAL 交換 (Delete ペイロードは暗号化されている)、同じピア間の SA が確立済みなのに送られた INITIAL_CONTACT。",
+        why_it_fails: "削除は意図的にトンネルを終わらせるものです。確立直後の削除や、開始していない側からの削除は、その側のポリシーやライフタイムの問題を示します。",
+        evidence: "Delete / 終了の INFORMATIONAL と INITIAL_CONTACT。",
+        likely_causes: "利用者による切断、アイドルやライフタイムのタイムアウト、相手のデーモンの再起動、IKE SA は正常だが CHILD SA が失敗した。",
+        how_to_fix: "意図したものなら対処は不要です。そうでなければ削除した側のログで理由を確認してください。",
+    },
     check,
 };
 
@@ -38,6 +46,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         ),
                         vec![m.frame],
                     )
+                    .ja(format!(
+                        "{} が SA を削除しました (フレーム {} の Delete ペイロード)",
+                        m.src.addr, m.frame
+                    ))
                     .sa(sa),
                 );
             }
@@ -67,6 +79,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                         ),
                         last.messages.iter().map(|m| m.frame).collect(),
                     )
+                    .ja(format!(
+                        "{} が INFORMATIONAL 交換 (フレーム {}、暗号化されているがおそらく Delete) で IKE SA を閉じ、その後は何も続いていません",
+                        req.src.addr, req.frame
+                    ))
                     .sa(sa)
                     .confidence(Confidence::Possible),
                 );
@@ -92,6 +108,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     format!("{} sent INITIAL_CONTACT (frame {}) while an earlier SA with {} was up: it restarted and lost its SAs", m.src.addr, m.frame, m.dst.addr),
                     vec![m.frame],
                 )
+                .ja(format!(
+                    "{} は {} との以前の SA が確立していたのに INITIAL_CONTACT を送りました (フレーム {}): 再起動して SA を失っています",
+                    m.src.addr, m.dst.addr, m.frame
+                ))
                 .sa(sa),
             );
         }

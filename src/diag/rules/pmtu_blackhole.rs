@@ -24,6 +24,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Let ICMP type 3 code 4 (and ICMPv6 type 2) through; lower the MTU on the sender; \
                      for IKE enable IKEv2 fragmentation with a fragment size below the path MTU.",
     },
+    summary_ja: "DF 付きの大きなパケットが消え、ICMP fragmentation needed が返らない",
+    doc_ja: RuleDoc {
+        detects: "DF 付きでフラグメント化されずに送られた要求 (IPv6 はルータでフラグメント化されない) で、応答のあった小さなパケットより大きく、再送されても応答がなく、キャプチャに ICMP fragmentation needed / packet too big がない場合。",
+        why_it_fails: "経路上のリンクの MTU が小さく、そこでルータがパケットを破棄して ICMP fragmentation needed (RFC 1191) や packet too big (RFC 8201) を送るはずが、その ICMP が遮断されているため、送信側は小さいパケットを送るべきことを知ることができません。",
+        evidence: "失われた大きなパケット、通過した最大のパケット、ICMP がないこと。",
+        likely_causes: "経路上のトンネル・PPPoE・MAP-E のリンク、すべての ICMP を破棄するファイアウォール。",
+        how_to_fix: "ICMP タイプ 3 コード 4 (と ICMPv6 タイプ 2) を通してください。送信側の MTU を下げ、IKE では経路 MTU 未満のフラグメントサイズで IKEv2 フラグメンテーションを有効にしてください。",
+    },
     check,
 };
 
@@ -74,6 +82,16 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             frames.push(crossed_frame);
             e.emit(
                 Draft::new(Severity::Error, msg, frames)
+                    .ja(format!(
+                        "{} は DF 付きの {} バイトの IP パケットで、{} 回送られても応答がなく、ICMP fragmentation needed も返っていません。一方、同じ相手への {} バイトのパケットは通っています (フレーム {}): 経路 MTU は {}〜{} バイトで、それを知らせるはずの ICMP が遮断されています。IKE パケットを {crossed} バイト以下にし (IKEv2 フラグメンテーション)、ICMP を通し、トンネルのパケットを経路 MTU 未満に保ってください",
+                        p.what_ja(sa),
+                        bytes(u64::from(lost)),
+                        p.sends.len(),
+                        bytes(u64::from(crossed)),
+                        crossed_frame,
+                        crossed,
+                        lost - 1
+                    ))
                     .sa(sa)
                     .exchange(p.exchange.name.clone())
                     .confidence(Confidence::Likely)

@@ -23,6 +23,14 @@ pub(crate) static RULE: Rule = Rule {
                      clamp the TCP MSS and lower the tunnel MTU to the measured path MTU (see \
                      path-mtu).",
     },
+    summary_ja: "経路 MTU を超える DF パケットが ICMP なしで消える: PMTU 探索が機能しない",
+    doc_ja: RuleDoc {
+        detects: "通過した最大サイズより大きい DF 付きのプローブ (ping) で、応答も ICMP fragmentation needed / packet too big も返らなかったもの。",
+        why_it_fails: "経路 MTU 探索 (RFC 1191、RFC 8201) はこの ICMP に依存しています。それがないと、送信側は黙って破棄されるパケットを送り続けます: 大きな IKE メッセージや、トンネルを通る最大長の TCP セグメント (PMTU ブラックホール)。",
+        evidence: "消えたプローブと、それによって残る範囲。",
+        likely_causes: "すべての ICMP を破棄するファイアウォール、到達不能を送らない設定のルータ、戻り経路での非対称なフィルタ。",
+        how_to_fix: "すべてのファイアウォールで ICMP タイプ 3 コード 4 と ICMPv6 タイプ 2 を通してください。それまでは TCP MSS をクランプし、トンネル MTU を計測された経路 MTU に合わせて下げてください (path-mtu を参照)。",
+    },
     check,
 };
 
@@ -44,6 +52,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             ),
             p.vanished_frames.clone(),
         )
+        .ja(format!(
+            "{}DF 付きプローブ {} 個が、ICMP fragmentation needed も返らずに消えています: 経路上で ICMP が遮断されているため、経路 MTU 探索が機能しません (PMTU ブラックホール)",
+            p.lower.map(|l| format!("{l} バイトより大きい ")).unwrap_or_default(),
+            p.vanished_frames.len()
+        ))
         .fix(vec![FixStep {
             platform: "Firewalls on the path (nftables)".into(),
             commands: vec![

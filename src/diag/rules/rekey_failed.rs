@@ -21,6 +21,14 @@ pub(crate) static RULE: Rule = Rule {
         how_to_fix: "Check the path as for DPD; if the rekey requests are large, enable IKEv2 \
                      fragmentation and clamp the MTU; make PFS settings equal on both sides.",
     },
+    summary_ja: "リキー (CREATE_CHILD_SA / Quick Mode) に応答がない: リキーの時刻にトンネルが切れる",
+    doc_ja: RuleDoc {
+        detects: "確立済みの SA での CREATE_CHILD_SA 要求、または 2 回目以降の Quick Mode が、再送されても応答がない。",
+        why_it_fails: "新しい SA ができないまま SA のライフタイムが切れると通信が止まります。送信側は最後の再送の後、通常 IKE SA を削除します。",
+        evidence: "応答のないリキー要求とそのサイズ。",
+        likely_causes: "トンネル確立後に経路が切れた、リキー要求が経路 MTU より大きく (PFS の KE ペイロード、多数のトラフィックセレクタ) フラグメントが破棄される、リキー時の PFS の設定が相手と異なる。",
+        how_to_fix: "DPD と同様に経路を確認してください。リキー要求が大きい場合は IKEv2 フラグメンテーションを有効にして MTU をクランプし、PFS の設定を両側で揃えてください。",
+    },
     check,
 };
 
@@ -53,6 +61,15 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     p.all_frames.clone(),
                 )
+                .ja(format!(
+                    "リキー ({}、{} からフレーム {}、{} バイト) に応答がありません: {} にわたり {} 回送信。古い SA が期限切れになるとトンネルが切れます",
+                    p.exchange.name,
+                    first.src.addr,
+                    first.frame,
+                    first.length,
+                    secs(p.span_ns()),
+                    p.sends.len()
+                ))
                 .sa(sa)
                 .exchange(p.exchange.name.clone())
                 .fix(super::fixes::keep_alive()),

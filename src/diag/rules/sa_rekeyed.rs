@@ -17,6 +17,14 @@ pub(crate) static RULE: Rule = Rule {
         likely_causes: "SA lifetimes (rekey_time, lifetime, ikelifetime) running out, as configured.",
         how_to_fix: "Nothing to fix: rekeying works on this path.",
     },
+    summary_ja: "SA のリキーが成功した",
+    doc_ja: RuleDoc {
+        detects: "応答のあった CREATE_CHILD_SA 交換 (CHILD SA か IKE SA のリキー。どちらかは暗号化されていて見えない)、および 2 回目以降の IKEv1 Quick Mode。",
+        why_it_fails: "問題ではありません。この経路でリキーが動くことを示しています。",
+        evidence: "応答のあった CREATE_CHILD_SA または 2 回目以降の Quick Mode の交換。",
+        likely_causes: "設定どおりに SA のライフタイム (rekey_time、lifetime、ikelifetime) が切れた。",
+        how_to_fix: "対処は不要です。この経路でリキーは動いています。",
+    },
     check,
 };
 
@@ -51,6 +59,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 frames,
             )
+            .ja(format!(
+                "{} と {} の間で {} 回のリキー交換 ({}) に応答がありました: リキーは動いています",
+                sa.initiator.addr,
+                sa.responder.addr,
+                all.len(),
+                all[0].name
+            ))
             .sa(sa),
         );
     }
@@ -75,6 +90,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ),
                     vec![sa.first_frame()],
                 )
+                .ja(format!(
+                    "{} と {} の間で新しい IKE SA (SPI {}) が IKE_SA_INIT なしで続いています: IKE SA がリキーされました",
+                    sa.initiator.addr,
+                    sa.responder.addr,
+                    crate::session::hex(&sa.ispi)
+                ))
                 .sa(sa),
             );
         }

@@ -26,6 +26,14 @@ pub(crate) static RULE: Rule = Rule {
                      path; behind CGNAT/MAP-E start IKE on UDP 4500 or use IKE over TCP; check the \
                      server's address and that its IKE daemon accepts this IKE version.",
     },
+    summary_ja: "UDP 500 または 4500 が黙って破棄されている: 最初の IKE メッセージに応答も ICMP もない",
+    doc_ja: RuleDoc {
+        detects: "IKE SA の最初のメッセージ (IKE_SA_INIT、または IKEv1 の Main/Aggressive Mode メッセージ1) が送られて再送され、レスポンダからは一切何も返らず、それを示す ICMP エラーもない。",
+        why_it_fails: "最初のメッセージに応答がなければ SA は始まりません。ICMP もないということは、ファイアウォールや NAT が誰にも知らせずにパケットを破棄しているということです。",
+        evidence: "最初のメッセージの送信とそのポート、レスポンダからのパケットが一つもないこと。",
+        likely_causes: "UDP 500 や 4500 を破棄するファイアウォール (クラウドのセキュリティグループ、ISP のフィルタ、社内の送信ポリシー)、ポート 500 を通せない CGNAT / MAP-E / DS-Lite の回線、要求を黙って無視するレスポンダ (例: IKEv1 に対する libreswan の ikev1-policy=drop)、サーバのアドレスの誤り。",
+        how_to_fix: "経路上のすべてのファイアウォールで VPN サーバ宛ての UDP 500 と 4500 (と ESP) を開けてください。CGNAT / MAP-E の背後では UDP 4500 で IKE を始めるか IKE over TCP を使い、サーバのアドレスと、その IKE デーモンがこの IKE バージョンを受け付けるかを確認してください。",
+    },
     check,
 };
 
@@ -72,8 +80,24 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     " (or the responder ignores IKEv1, e.g. libreswan's default ikev1-policy=drop)",
                 );
             }
+            let mut ja = format!(
+                "UDP {port} で {} に送った {} に応答も ICMP エラーもありません ({} にわたり {} 回送信)",
+                first.dst.addr,
+                p.what_ja(sa),
+                secs(p.span_ns()),
+                p.sends.len()
+            );
+            if sa.capture_side == CaptureSide::Responder {
+                ja.push_str("。キャプチャではレスポンダに届いていますが、レスポンダは応答しません (IKE デーモンが無視しています)");
+            } else {
+                ja.push_str("。経路上の何かが黙って破棄しています");
+            }
+            if sa.version == 1 {
+                ja.push_str(" (またはレスポンダが IKEv1 を無視しています。例: libreswan の既定の ikev1-policy=drop)");
+            }
             e.emit(
                 Draft::new(Severity::Error, msg, p.all_frames.clone())
+                    .ja(ja)
                     .sa(sa)
                     .exchange(p.exchange.name.clone())
                     .confidence(confidence)

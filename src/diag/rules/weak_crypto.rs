@@ -19,6 +19,14 @@ pub(crate) static RULE: Rule = Rule {
         likely_causes: "Old defaults (Windows built-in client: 3DES/SHA-1/MODP-1024), legacy devices.",
         how_to_fix: "Offer AES-GCM or AES-CBC with SHA-256 and DH group 14, 19 or 31 on both sides.",
     },
+    summary_ja: "弱いアルゴリズムが提示または選択されている (DES/3DES、MD5/SHA-1、DH グループ 1・2・5・22〜24)",
+    doc_ja: RuleDoc {
+        detects: "平文で見える提案 (IKE_SA_INIT、IKEv1 の Main/Aggressive Mode) で、DES や 3DES、MD5 や SHA-1 の完全性/PRF、DH グループ 1・2・5・22〜24 (RFC 8247 と RFC 8221 で MUST NOT / SHOULD NOT) が提示または選択されているもの。",
+        why_it_fails: "今は動いても、最近の実装 (strongSwan 6、最近の Windows やファイアウォール) はこれらを削除しており、更新後に NO_PROPOSAL_CHOSEN で失敗するようになります。",
+        evidence: "提案と、その中の弱い変換。",
+        likely_causes: "古い既定値 (Windows 標準クライアント: 3DES/SHA-1/MODP-1024)、レガシー機器。",
+        how_to_fix: "両側で AES-GCM、または SHA-256 付きの AES-CBC と DH グループ 14・19・31 を提示してください。",
+    },
     check,
 };
 
@@ -83,6 +91,13 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     format!("{} {verb} weak algorithms in frame {}: {}", m.src.addr, m.frame, found.join(", ")),
                     vec![m.frame],
                 )
+                .ja(format!(
+                    "{} がフレーム {} で弱いアルゴリズムを{}: {}",
+                    m.src.addr,
+                    m.frame,
+                    if m.is_response { "選択しました" } else { "提示しました" },
+                    found.join(", ")
+                ))
                 .sa(sa)
                 .fix(vec![FixStep {
                     platform: "strongSwan (swanctl.conf)".into(),
