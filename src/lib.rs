@@ -20,6 +20,7 @@ pub mod ike;
 pub mod messages;
 pub mod mtu;
 pub mod report;
+pub mod scan;
 pub mod session;
 pub mod wire;
 

@@ -113,6 +113,51 @@ enum Command {
         #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
         format: AnalyzeFormat,
     },
+    /// Scan directories of captures (recursively, in parallel) and summarise the fleet.
+    ///
+    /// Captures are recognised by their magic bytes (pcap, pcapng, gzip,
+    /// zstd); other files are listed as skipped with the reason. A file that
+    /// cannot be read never stops the batch. Exit status: 0 no Error finding,
+    /// 1 some capture has an Error finding, 2 some file could not be read.
+    ///
+    /// Examples:
+    ///   ikediag scan /var/captures
+    ///   ikediag scan -j 2 --format ndjson archive/ > results.ndjson
+    ///   ikediag scan --shard 3/8 --format ndjson archive/ > part3.ndjson   (then: ikediag merge part*.ndjson)
+    #[command(verbatim_doc_comment)]
+    Scan {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        /// Output: text (per-file lines and the fleet summary), ndjson (one line per
+        /// file as it completes: unordered), markdown or html (the fleet summary).
+        #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+        format: ScanFormat,
+        /// Only shard K of N (1-based) of the sorted file list: K/N.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Add each file's SHA-256 to the NDJSON lines.
+        #[arg(long)]
+        sha256: bool,
+        /// Put each file's full report (analyze --format json) in its NDJSON line.
+        #[arg(long)]
+        full: bool,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Merge NDJSON results of scans (e.g. shards) into one fleet summary.
+    Merge {
+        /// NDJSON files written by `ikediag scan --format ndjson`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+        format: MergeFormat,
+    },
     /// List the diagnosis rules, or print one rule's documentation.
     Rules {
         /// A rule code (NET006) or name (mtu-blackhole).
@@ -140,6 +185,22 @@ enum Command {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ScanFormat {
+    Text,
+    Ndjson,
+    Markdown,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum MergeFormat {
     Text,
     Json,
     Markdown,
@@ -233,6 +294,24 @@ fn main() -> ExitCode {
             };
             analyze(&files, &opts, RuleSelection { select, ignore }, ports)
         }
+        Command::Scan {
+            paths,
+            jobs,
+            format,
+            shard,
+            sha256,
+            full,
+            output,
+        } => scan_command(
+            &paths,
+            jobs,
+            format,
+            shard.as_deref(),
+            sha256,
+            full,
+            output.as_deref(),
+        ),
+        Command::Merge { files, format } => merge_command(&files, format),
         Command::Rules { rule, lang } => {
             let ja = match lang {
                 Some(LangArg::Ja) => true,
@@ -560,4 +639,194 @@ fn mtu_command(
         AnalyzeFormat::Text => print!("{}", calc.render_text()),
     }
     ExitCode::SUCCESS
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_command(
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    format: ScanFormat,
+    shard: Option<&str>,
+    sha256: bool,
+    full: bool,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    use ikediag::scan;
+    use rayon::prelude::*;
+    use std::sync::Mutex;
+
+    let (mut files, walk_errors) = scan::collect(paths);
+    if let Some(sh) = shard {
+        let Some((k, n)) = scan::parse_shard(sh) else {
+            eprintln!("ikediag: --shard takes K/N with 1 <= K <= N, e.g. 3/8");
+            return ExitCode::from(2);
+        };
+        files = scan::shard(files, k, n);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ikediag: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = scan::ScanOptions {
+        sha256,
+        full_report: full && format == ScanFormat::Ndjson,
+        ..Default::default()
+    };
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total_bytes);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::atomic::AtomicUsize::new(0);
+    let nfiles = files.len();
+    let sink: Mutex<Box<dyn Write + Send>> = Mutex::new(match output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("ikediag: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => Box::new(io::BufWriter::new(io::stdout())),
+    });
+    let one = |p: &PathBuf| {
+        let mut e = scan::scan_file(p, &opts);
+        bar.inc(e.size);
+        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if !e.error_rules.is_empty() || e.kind != "capture" {
+            failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        bar.set_message(format!(
+            "{d}/{nfiles} files, {} with failures",
+            failures.load(std::sync::atomic::Ordering::Relaxed)
+        ));
+        if format == ScanFormat::Ndjson {
+            if let Ok(line) = serde_json::to_string(&e)
+                && let Ok(mut w) = sink.lock()
+            {
+                let _ = writeln!(w, "{line}");
+            }
+            e.report = None; // keep memory flat: only the summary stays
+        }
+        e
+    };
+    let mut entries: Vec<scan::FileEntry> = pool.install(|| files.par_iter().map(one).collect());
+    bar.finish_and_clear();
+    for (p, err) in walk_errors {
+        entries.push(scan::FileEntry {
+            path: p.display().to_string(),
+            kind: "unreadable".into(),
+            error: Some(err),
+            ..Default::default()
+        });
+    }
+    let fleet = scan::Fleet::from_entries(&entries);
+    let text = match format {
+        ScanFormat::Ndjson => String::new(),
+        ScanFormat::Text => {
+            let mut s = String::new();
+            for e in &entries {
+                let what = match (e.kind.as_str(), &e.outcome) {
+                    ("skipped", _) => format!("skipped: {}", e.error.clone().unwrap_or_default()),
+                    (_, None) => format!("unreadable: {}", e.error.clone().unwrap_or_default()),
+                    (_, Some(o)) => format!(
+                        "{}{}{}",
+                        o.to_uppercase(),
+                        e.failed_exchange
+                            .as_ref()
+                            .map(|x| format!(" at {x}"))
+                            .unwrap_or_default(),
+                        if e.error_rules.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", e.error_rules.join(", "))
+                        }
+                    ),
+                };
+                s.push_str(&format!("{}: {what}\n", e.path));
+            }
+            s.push('\n');
+            s.push_str(&fleet.render_text());
+            s
+        }
+        ScanFormat::Markdown => fleet.render_markdown(),
+        ScanFormat::Html => fleet.render_html(),
+    };
+    if let Ok(mut w) = sink.lock() {
+        let _ = w.write_all(text.as_bytes());
+        let _ = w.flush();
+    }
+    if !fleet.unreadable.is_empty() {
+        ExitCode::from(2)
+    } else if entries.iter().any(|e| !e.error_rules.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn merge_command(files: &[PathBuf], format: MergeFormat) -> ExitCode {
+    use ikediag::scan;
+    let mut entries = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("ikediag: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        };
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match serde_json::from_str::<scan::FileEntry>(line) {
+                Ok(mut e) => {
+                    e.report = None;
+                    entries.push(e);
+                }
+                Err(err) => {
+                    eprintln!("ikediag: {}: line {}: {err}", f.display(), i + 1);
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries.dedup_by(|a, b| a.path == b.path);
+    let fleet = scan::Fleet::from_entries(&entries);
+    let out = match format {
+        MergeFormat::Text => fleet.render_text(),
+        MergeFormat::Markdown => fleet.render_markdown(),
+        MergeFormat::Html => fleet.render_html(),
+        MergeFormat::Json => serde_json::to_string_pretty(&fleet).unwrap_or_default() + "\n",
+    };
+    print!("{out}");
+    if !fleet.unreadable.is_empty() {
+        ExitCode::from(2)
+    } else if entries.iter().any(|e| !e.error_rules.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
