@@ -775,13 +775,7 @@ fn scan_command(
         let _ = w.write_all(text.as_bytes());
         let _ = w.flush();
     }
-    if !fleet.unreadable.is_empty() {
-        ExitCode::from(2)
-    } else if entries.iter().any(|e| !e.error_rules.is_empty()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    fleet_exit(&fleet, &entries)
 }
 
 fn merge_command(files: &[PathBuf], format: MergeFormat) -> ExitCode {
@@ -822,6 +816,11 @@ fn merge_command(files: &[PathBuf], format: MergeFormat) -> ExitCode {
         MergeFormat::Json => serde_json::to_string_pretty(&fleet).unwrap_or_default() + "\n",
     };
     print!("{out}");
+    fleet_exit(&fleet, &entries)
+}
+
+/// 2 when a file could not be read, 1 when a capture has an Error finding.
+fn fleet_exit(fleet: &ikediag::scan::Fleet, entries: &[ikediag::scan::FileEntry]) -> ExitCode {
     if !fleet.unreadable.is_empty() {
         ExitCode::from(2)
     } else if entries.iter().any(|e| !e.error_rules.is_empty()) {

@@ -372,26 +372,26 @@ fn render_inner(r: &Report, lang: Lang) -> String {
             "<p class=\"legend\"><span style=\"color:#1565c0\">&#9472; request</span><span style=\"color:#2e7d32\">- - response</span><span style=\"color:#ef6c00\">&#9472; retransmission</span><span style=\"color:#c62828\">&#9472;&#10005; unanswered / lost</span><span style=\"color:#757575\">&middot;&middot; ESP</span><span style=\"color:#6a1b9a\">- ICMP</span></p>"
         );
     }
-    let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
-    if !with_fix.is_empty() {
+    let groups = super::fix_groups(r);
+    if !groups.is_empty() {
         let _ = writeln!(s, "<h2>How to fix</h2>");
-        let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
-        for f in with_fix {
-            if seen.iter().any(|(c, _)| *c == f.code) {
-                continue;
-            }
-            if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
+        for g in groups {
+            if let Some(same) = g.same_as {
                 let _ = writeln!(
                     s,
-                    "<h3>{} <code>{}</code></h3><p>As {same} above.</p>",
-                    f.code, f.name
+                    "<h3>{} <code>{}</code></h3><p>{}</p>",
+                    g.code,
+                    g.name,
+                    if ja {
+                        format!("{same} と同じです。")
+                    } else {
+                        format!("As {same} above.")
+                    }
                 );
-                seen.push((f.code, &f.fix));
                 continue;
             }
-            seen.push((f.code, &f.fix));
-            let _ = writeln!(s, "<h3>{} <code>{}</code></h3>", f.code, f.name);
-            for step in &f.fix {
+            let _ = writeln!(s, "<h3>{} <code>{}</code></h3>", g.code, g.name);
+            for step in g.steps {
                 let _ = writeln!(
                     s,
                     "<p><strong>{}</strong></p><pre>{}</pre>",

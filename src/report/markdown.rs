@@ -316,26 +316,20 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
         }
         let _ = writeln!(s);
     }
-    let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
-    if !with_fix.is_empty() {
+    let groups = super::fix_groups(r);
+    if !groups.is_empty() {
         let _ = writeln!(s, "## {}\n", l("How to fix", "対処方法"));
-        let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
-        for f in with_fix {
-            if seen.iter().any(|(c, _)| *c == f.code) {
-                continue;
-            }
-            if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
+        for g in groups {
+            if let Some(same) = g.same_as {
                 if ja {
-                    let _ = writeln!(s, "### {} `{}`\n\n{same} と同じです。\n", f.code, f.name);
+                    let _ = writeln!(s, "### {} `{}`\n\n{same} と同じです。\n", g.code, g.name);
                 } else {
-                    let _ = writeln!(s, "### {} `{}`\n\nAs {same} above.\n", f.code, f.name);
+                    let _ = writeln!(s, "### {} `{}`\n\nAs {same} above.\n", g.code, g.name);
                 }
-                seen.push((f.code, &f.fix));
                 continue;
             }
-            seen.push((f.code, &f.fix));
-            let _ = writeln!(s, "### {} `{}`\n", f.code, f.name);
-            for step in &f.fix {
+            let _ = writeln!(s, "### {} `{}`\n", g.code, g.name);
+            for step in g.steps {
                 let _ = writeln!(
                     s,
                     "**{}**\n\n```\n{}\n```\n",

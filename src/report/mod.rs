@@ -415,6 +415,37 @@ pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
     }
 }
 
+/// One entry of a "How to fix" section: a rule's fix, or a pointer to an
+/// identical fix shown above it.
+pub struct FixGroup<'a> {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The code of the finding above with the very same fix.
+    pub same_as: Option<&'static str>,
+    pub steps: &'a [crate::diag::FixStep],
+}
+
+/// The fixes of a report, one group per rule, most severe first.
+pub fn fix_groups(r: &Report) -> Vec<FixGroup<'_>> {
+    let mut out: Vec<FixGroup<'_>> = Vec::new();
+    for f in r.findings.iter().filter(|f| !f.fix.is_empty()) {
+        if out.iter().any(|g| g.code == f.code) {
+            continue;
+        }
+        let same_as = out
+            .iter()
+            .find(|g| g.same_as.is_none() && g.steps == f.fix.as_slice())
+            .map(|g| g.code);
+        out.push(FixGroup {
+            code: f.code,
+            name: f.name,
+            same_as,
+            steps: &f.fix,
+        });
+    }
+    out
+}
+
 impl Report {
     /// True when a finding explains a failure (exit status 1).
     pub fn has_error(&self) -> bool {

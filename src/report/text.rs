@@ -325,26 +325,20 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
         let _ = writeln!(s, "{t}");
     }
 
-    let with_fix: Vec<_> = r.findings.iter().filter(|f| !f.fix.is_empty()).collect();
-    if !with_fix.is_empty() {
+    let groups = super::fix_groups(r);
+    if !groups.is_empty() {
         let _ = writeln!(s, "\n{}", l("How to fix", "対処方法"));
-        let mut seen: Vec<(&str, &Vec<crate::diag::FixStep>)> = Vec::new();
-        for f in with_fix {
-            if seen.iter().any(|(c, _)| *c == f.code) {
-                continue;
-            }
-            if let Some((same, _)) = seen.iter().find(|(_, fix)| **fix == f.fix) {
+        for g in groups {
+            if let Some(same) = g.same_as {
                 if ja {
-                    let _ = writeln!(s, "\n  {} {}: {same} と同じ", f.code, f.name);
+                    let _ = writeln!(s, "\n  {} {}: {same} と同じ", g.code, g.name);
                 } else {
-                    let _ = writeln!(s, "\n  {} {}: as {same} above", f.code, f.name);
+                    let _ = writeln!(s, "\n  {} {}: as {same} above", g.code, g.name);
                 }
-                seen.push((f.code, &f.fix));
                 continue;
             }
-            seen.push((f.code, &f.fix));
-            let _ = writeln!(s, "\n  {} {}:", f.code, f.name);
-            for step in &f.fix {
+            let _ = writeln!(s, "\n  {} {}:", g.code, g.name);
+            for step in g.steps {
                 let _ = writeln!(
                     s,
                     "    {}:",

@@ -135,18 +135,22 @@ impl Pending<'_> {
     pub fn fragmented(&self) -> bool {
         self.sends.iter().any(|m| m.ip_fragments > 1)
     }
+    /// The position of the unanswered IKEv1 message in its exchange.
+    fn v1_position(&self) -> usize {
+        self.exchange
+            .messages
+            .iter()
+            .filter(|m| !m.retransmission)
+            .count()
+            .max(1)
+    }
+
     /// 「IKE_AUTH 要求」/「MAIN_MODE メッセージ5」.
     pub fn what_ja(&self, sa: &IkeSa) -> String {
         if sa.version == 2 {
             format!("{} 要求", self.exchange.name)
         } else {
-            let distinct = self
-                .exchange
-                .messages
-                .iter()
-                .filter(|m| !m.retransmission)
-                .count();
-            format!("{} メッセージ{}", self.exchange.name, distinct.max(1))
+            format!("{} メッセージ{}", self.exchange.name, self.v1_position())
         }
     }
 
@@ -155,13 +159,7 @@ impl Pending<'_> {
         if sa.version == 2 {
             format!("{} request", self.exchange.name)
         } else {
-            let distinct = self
-                .exchange
-                .messages
-                .iter()
-                .filter(|m| !m.retransmission)
-                .count();
-            format!("{} message {}", self.exchange.name, distinct.max(1))
+            format!("{} message {}", self.exchange.name, self.v1_position())
         }
     }
 }
