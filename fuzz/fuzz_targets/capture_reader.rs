@@ -8,7 +8,9 @@
 //! - after an error or the end, `next_frame` keeps returning `Ok(None)`;
 //! - `frames_numbered()` is at least the last frame number returned;
 //! - both reads yield the same frames and the same outcome (the buffer size
-//!   and the read chunking must not change what is decoded).
+//!   and the read chunking must not change what is decoded); for zstd input
+//!   that the decompressor rejects, only the frames both reads returned are
+//!   compared (zstd loses up to 2 KiB before a corruption by design).
 #![no_main]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -105,13 +107,39 @@ fn decompress_failed(o: &Outcome) -> bool {
         Outcome::OpenFailed(m, _) => Some(m),
         Outcome::Read(_, e, _) => e.as_ref().map(|(m, _)| m),
     };
-    msg.is_some_and(|m| m.contains("data cannot be decompressed"))
+    msg.is_some_and(|m| m.contains("data cannot be decompressed") || m.contains("stream ends early"))
 }
 
-fn strict() -> bool {
-    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("IKEDIAG_FUZZ_STRICT").is_some_and(|v| v == "1"))
+fn frames(o: &Outcome) -> &[FrameSummary] {
+    match o {
+        Outcome::OpenFailed(..) => &[],
+        Outcome::Read(f, _, _) => f,
+    }
 }
+
+/// Reports (once per process, on stderr) that the relaxed zstd comparison
+/// was needed, and keeps the input in the temp directory, so a run shows
+/// whether zstd input actually trips the strict comparison.
+fn report_zstd_divergence(data: &[u8], a: &Outcome, b: &Outcome) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let path = std::env::temp_dir().join("ikediag-fuzz-zstd-divergence.zst");
+        let _ = std::fs::write(&path, data);
+        let short = |o: &Outcome| match o {
+            Outcome::OpenFailed(m, off) => format!("open failed at {off}: {m}"),
+            Outcome::Read(f, e, _) => format!("{} frames, then {e:?}", f.len()),
+        };
+        eprintln!(
+            "ZSTD-DIVERGENCE (relaxed comparison used; input saved to {}): default buffer: {}; small reads: {}",
+            path.display(),
+            short(a),
+            short(b)
+        );
+    });
+}
+
+/// zstd magic (as `CaptureReader` detects it).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 fuzz_target!(|data: &[u8]| {
     let a = run(CaptureReader::from_read(
@@ -127,14 +155,20 @@ fuzz_target!(|data: &[u8]| {
         }),
         64,
     ));
-    // Known issue (fuzz/regressions/capture_reader/gzip-corrupt-deflate-
-    // loses-frames.pcap.gz): a decompressor error discards the output of the
-    // whole `read` call it happened in, so with the default 1 MiB buffer a
-    // corrupt gzip/zstd stream loses the frames before the damage (even
-    // fails at open), while small reads yield them. Until that is fixed in
-    // src/capture, the comparison is skipped when a decompressor failed.
-    // Set IKEDIAG_FUZZ_STRICT=1 to compare anyway.
-    if !strict() && (decompress_failed(&a) || decompress_failed(&b)) {
+    // Strict by default: the buffer size and read chunking must not change
+    // what is decoded, including for a damaged gzip stream (fixed, see
+    // fuzz/regressions/capture_reader/gzip-corrupt-deflate-loses-frames.pcap.gz).
+    // zstd is decompressed in 2 KiB steps and a failing step loses its
+    // output by design (src/capture/mod.rs, SmallReads), so for zstd input
+    // with a decompressor error the two reads may stop at different frames;
+    // they must still agree on every frame both of them returned.
+    if data.starts_with(&ZSTD_MAGIC) && (decompress_failed(&a) || decompress_failed(&b)) {
+        let (fa, fb) = (frames(&a), frames(&b));
+        let n = fa.len().min(fb.len());
+        assert_eq!(fa[..n], fb[..n], "zstd: frames differ before the corruption");
+        if a != b {
+            report_zstd_divergence(data, &a, &b);
+        }
         return;
     }
     assert_eq!(a, b, "outcome depends on buffer size / read chunking");
