@@ -9,12 +9,23 @@
 //! `capture_reader` fuzz target found that, see
 //! `fuzz/regressions/capture_reader/`.) Trailing bytes that do not start a
 //! new member end the stream, as `gzip -d` does.
+//!
+//! Determinism: on corrupt data the inflater may emit a different number of
+//! bytes before it gives up depending on how its input and output were cut
+//! (miniz_oxide decodes a distance reaching before the stream start as
+//! zeros and notices later). So the decoder never sees the caller's buffer
+//! or the source's read sizes: input is always refilled to a full
+//! [`IN_CHUNK`] (or end of input) and output goes to an internal
+//! [`OUT_CHUNK`] buffer that is drained before the next call. The same
+//! bytes therefore give the same frames and the same error offset however
+//! they are read (fuzz finding 3, `fuzz/regressions/capture_reader/`).
 
 use std::io::{self, Read};
 
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 const IN_CHUNK: usize = 64 * 1024;
+const OUT_CHUNK: usize = 128 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -35,6 +46,10 @@ pub(crate) struct GzipReader<R> {
     inflate: Decompress,
     crc: Crc,
     members: u64,
+    /// Decoded bytes not yet handed out: `outbuf[out_pos..out_end]`.
+    outbuf: Vec<u8>,
+    out_pos: usize,
+    out_end: usize,
     /// An error to report once the bytes decoded before it were returned.
     pending: Option<io::Error>,
 }
@@ -59,6 +74,9 @@ impl<R: Read> GzipReader<R> {
             inflate: Decompress::new(false),
             crc: Crc::new(),
             members: 0,
+            outbuf: vec![0; OUT_CHUNK],
+            out_pos: 0,
+            out_end: 0,
             pending: None,
         }
     }
@@ -162,13 +180,34 @@ impl<R: Read> GzipReader<R> {
 
 impl<R: Read> Read for GzipReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some(e) = self.pending.take() {
-            self.state = State::Done;
-            return Err(e);
-        }
         if out.is_empty() {
             return Ok(0);
         }
+        if self.out_pos == self.out_end {
+            if let Some(e) = self.pending.take() {
+                self.state = State::Done;
+                return Err(e);
+            }
+            self.out_pos = 0;
+            self.out_end = self.fill()?;
+        }
+        let n = out.len().min(self.out_end - self.out_pos);
+        out[..n].copy_from_slice(&self.outbuf[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+impl<R: Read> GzipReader<R> {
+    /// Decodes the next bytes into `outbuf` (from 0); 0 at the end.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut out = std::mem::take(&mut self.outbuf);
+        let r = self.fill_into(&mut out);
+        self.outbuf = out;
+        r
+    }
+
+    fn fill_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.state {
                 State::Done => return Ok(0),
@@ -184,7 +223,7 @@ impl<R: Read> Read for GzipReader<R> {
                     self.state = State::Header;
                 }
                 State::Body => {
-                    self.need(1)?;
+                    self.need(IN_CHUNK)?;
                     let input_left = self.end - self.pos;
                     let flush = if input_left == 0 {
                         FlushDecompress::Finish
