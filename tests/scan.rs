@@ -110,9 +110,9 @@ fn shards_merge_to_the_same_summary() {
     let lab = corpus.join("lab");
     let dir = std::env::temp_dir().join(format!("ikediag-shards-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // Three workers, as a Kubernetes Indexed Job or a Slurm array would run them.
+    // Four workers, as a Kubernetes Indexed Job or a Slurm array would run them.
     let mut children = Vec::new();
-    for k in 1..=3 {
+    for k in 1..=4 {
         let out = std::fs::File::create(dir.join(format!("part{k}.ndjson"))).unwrap();
         children.push(
             ikediag()
@@ -123,7 +123,7 @@ fn shards_merge_to_the_same_summary() {
                     "--format",
                     "ndjson",
                     "--shard",
-                    &format!("{k}/3"),
+                    &format!("{k}/4"),
                 ])
                 .arg(&lab)
                 .stdout(out)
@@ -136,7 +136,7 @@ fn shards_merge_to_the_same_summary() {
     }
     let mut merge = ikediag();
     merge.args(["merge", "--format", "json"]);
-    for k in 1..=3 {
+    for k in 1..=4 {
         merge.arg(dir.join(format!("part{k}.ndjson")));
     }
     let sharded = merge.output().unwrap();
@@ -155,7 +155,22 @@ fn shards_merge_to_the_same_summary() {
         String::from_utf8_lossy(&sharded.stdout),
         String::from_utf8_lossy(&single.stdout)
     );
-    let parts: usize = (1..=3)
+    // The terminal summary of the unsharded scan ends with exactly the
+    // merged one (the scan lists the files first).
+    let mut merge_text = ikediag();
+    merge_text.arg("merge");
+    for k in 1..=4 {
+        merge_text.arg(dir.join(format!("part{k}.ndjson")));
+    }
+    let merged_text = String::from_utf8(merge_text.output().unwrap().stdout).unwrap();
+    let scan_text = ikediag().arg("scan").arg(&lab).output().unwrap();
+    let scan_text = String::from_utf8(scan_text.stdout).unwrap();
+    assert!(merged_text.starts_with("Fleet summary: "), "{merged_text}");
+    assert!(
+        scan_text.ends_with(&merged_text),
+        "scan:\n{scan_text}\nmerge:\n{merged_text}"
+    );
+    let parts: usize = (1..=4)
         .map(|k| ndjson(&std::fs::read(dir.join(format!("part{k}.ndjson"))).unwrap()).len())
         .sum();
     assert_eq!(parts, count_files(&lab), "every file in exactly one shard");
