@@ -14,6 +14,8 @@
 
 pub mod capture;
 pub mod decode;
+#[cfg(feature = "decrypt")]
+pub mod decrypt;
 pub mod defrag;
 pub mod diag;
 pub mod ike;

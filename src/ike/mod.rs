@@ -925,7 +925,13 @@ pub fn parse(data: &[u8]) -> Result<IkeMessage<'_>, IkeError> {
                 }),
             });
         }
-        1 | 2 => walk_chain(message, header.major_version, header.next_payload, &mut msg),
+        1 | 2 => walk_chain(
+            message,
+            HEADER_LEN,
+            header.major_version,
+            header.next_payload,
+            &mut msg,
+        ),
         v => msg
             .anomalies
             .push(IkeAnomaly::UnknownMajorVersion { major_version: v }),
@@ -933,11 +939,48 @@ pub fn parse(data: &[u8]) -> Result<IkeMessage<'_>, IkeError> {
     Ok(msg)
 }
 
-/// Walks the generic payload chain from the end of the header to the end of
-/// `message` (RFC 2408 §3.2, RFC 7296 §3.2).
-fn walk_chain<'a>(message: &'a [u8], version: u8, first: u8, msg: &mut IkeMessage<'a>) {
+/// Walks a payload chain that does not start after an IKE header: the
+/// plaintext of an IKEv2 SK payload (RFC 7296 §3.14), whose first payload
+/// type is the SK payload's Next Payload field. `data` holds the payloads
+/// only (no padding, no ICV); offsets in the returned payloads and anomalies
+/// count from the start of `data`. Same guarantees as [`parse`]: no panic,
+/// O(n), everything wrong is an [`IkeAnomaly`].
+pub fn parse_payload_chain(
+    data: &[u8],
+    version: u8,
+    first_payload: u8,
+) -> (Vec<Payload<'_>>, Vec<IkeAnomaly>) {
+    let mut msg = IkeMessage {
+        header: IkeHeader {
+            ispi: [0; 8],
+            rspi: [0; 8],
+            next_payload: first_payload,
+            major_version: version,
+            minor_version: 0,
+            exchange_type: 0,
+            flags: 0,
+            message_id: 0,
+            length: 0,
+        },
+        payloads: Vec::new(),
+        anomalies: Vec::new(),
+    };
+    walk_chain(data, 0, version, first_payload, &mut msg);
+    (msg.payloads, msg.anomalies)
+}
+
+/// Walks the generic payload chain from `start` (the end of the header, or 0
+/// for decrypted SK contents) to the end of `message` (RFC 2408 §3.2, RFC
+/// 7296 §3.2).
+fn walk_chain<'a>(
+    message: &'a [u8],
+    start: usize,
+    version: u8,
+    first: u8,
+    msg: &mut IkeMessage<'a>,
+) {
     let end = message.len();
-    let mut offset = HEADER_LEN;
+    let mut offset = start;
     let mut next = first;
     while next != 0 {
         if msg.payloads.len() >= MAX_PAYLOADS {
