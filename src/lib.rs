@@ -19,6 +19,8 @@ pub mod decrypt;
 pub mod defrag;
 pub mod diag;
 pub mod ike;
+#[cfg(feature = "decrypt")]
+pub mod keyfiles;
 pub mod messages;
 pub mod mtu;
 pub mod report;

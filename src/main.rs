@@ -61,6 +61,13 @@ enum Command {
         /// Width of the text tables (default: the terminal's, or 120).
         #[arg(long)]
         width: Option<u16>,
+        /// Wireshark key table (ikev2_decryption_table, ikev1_decryption_table, esp_sa); repeatable.
+        /// Tables beside the capture with the same stem are used too (see --no-auto-keys).
+        #[arg(long = "keys", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// Do not pick up key tables found beside the capture.
+        #[arg(long)]
+        no_auto_keys: bool,
     },
     /// Compute the tunnel MTU and TCP MSS for a path and an IPsec setup, with the commands that set them.
     ///
@@ -148,6 +155,13 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Wireshark key table used for every file; repeatable (tables beside
+        /// each capture with its stem are used too, see --no-auto-keys).
+        #[arg(long = "keys", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// Do not pick up key tables found beside each capture.
+        #[arg(long)]
+        no_auto_keys: bool,
     },
     /// Merge NDJSON results of scans (e.g. shards) into one fleet summary.
     Merge {
@@ -263,6 +277,8 @@ fn main() -> ExitCode {
             ignore,
             ports,
             width,
+            keys,
+            no_auto_keys,
         } => {
             let ext = output
                 .as_ref()
@@ -291,6 +307,8 @@ fn main() -> ExitCode {
                 redact,
                 color,
                 width,
+                keys,
+                no_auto_keys,
             };
             analyze(&files, &opts, RuleSelection { select, ignore }, ports)
         }
@@ -302,13 +320,20 @@ fn main() -> ExitCode {
             sha256,
             full,
             output,
+            keys,
+            no_auto_keys,
         } => scan_command(
             &paths,
             jobs,
             format,
             shard.as_deref(),
-            sha256,
-            full,
+            ikediag::scan::ScanOptions {
+                sha256,
+                full_report: full,
+                keys,
+                no_auto_keys,
+                ..Default::default()
+            },
             output.as_deref(),
         ),
         Command::Merge { files, format } => merge_command(&files, format),
@@ -463,6 +488,8 @@ struct AnalyzeOptions {
     redact: bool,
     color: ColorArg,
     width: Option<u16>,
+    keys: Vec<PathBuf>,
+    no_auto_keys: bool,
 }
 
 fn analyze(
@@ -511,7 +538,8 @@ fn analyze(
             extra_ports: ports.clone(),
             ..DecodeConfig::default()
         };
-        let analysis = ikediag::session::analyze_reader(&mut reader, config);
+        let builder = ikediag::session::builder_for(path, &opts.keys, opts.no_auto_keys);
+        let analysis = ikediag::session::analyze_with(&mut reader, config, builder);
         if let Some(e) = &analysis.read_error {
             eprintln!(
                 "ikediag: {e} (the {} frames before it were analysed)",
@@ -647,8 +675,7 @@ fn scan_command(
     jobs: Option<usize>,
     format: ScanFormat,
     shard: Option<&str>,
-    sha256: bool,
-    full: bool,
+    mut opts: ikediag::scan::ScanOptions,
     output: Option<&std::path::Path>,
 ) -> ExitCode {
     use ikediag::scan;
@@ -673,11 +700,7 @@ fn scan_command(
             return ExitCode::from(2);
         }
     };
-    let opts = scan::ScanOptions {
-        sha256,
-        full_report: full && format == ScanFormat::Ndjson,
-        ..Default::default()
-    };
+    opts.full_report &= format == ScanFormat::Ndjson;
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())

@@ -123,6 +123,18 @@ fn label_exchange(x: &Option<String>) -> Option<String> {
 
 #[test]
 fn lab_captures_get_their_labels() {
+    check_labels(false);
+}
+
+/// The same labels hold when the key tables beside the lab captures are
+/// used (IKEv2 messages decrypted): decryption must never make a diagnosis
+/// wrong.
+#[test]
+fn lab_captures_get_their_labels_with_keys() {
+    check_labels(true);
+}
+
+fn check_labels(with_keys: bool) {
     let Some(corpus) = common::corpus() else {
         return;
     };
@@ -141,7 +153,16 @@ fn lab_captures_get_their_labels() {
     {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let label = common::read_label(&path.with_extension("label"));
-        let r = common::report(path);
+        let r = if with_keys {
+            common::report_with_keys(path)
+        } else {
+            common::report(path)
+        };
+        let name = if with_keys {
+            format!("{name} (with keys)")
+        } else {
+            name
+        };
         checked += 1;
         let outcome = serde_json::to_value(r.verdict.outcome).unwrap();
         if outcome != label.outcome.as_str() {

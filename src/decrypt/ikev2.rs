@@ -249,13 +249,14 @@ fn decrypt_inner<'k>(
     let Some(&pad_len) = plain.last() else {
         return Err(DecryptError::BadPadding { pad_len: 0, len: 0 });
     };
-    let keep = plain
-        .len()
-        .checked_sub(usize::from(pad_len) + 1)
-        .ok_or(DecryptError::BadPadding {
-            pad_len,
-            len: plain.len(),
-        })?;
+    let keep =
+        plain
+            .len()
+            .checked_sub(usize::from(pad_len) + 1)
+            .ok_or(DecryptError::BadPadding {
+                pad_len,
+                len: plain.len(),
+            })?;
     let mut plaintext = plain;
     plaintext.truncate(keep);
     Ok(Decrypted {
@@ -267,8 +268,8 @@ fn decrypt_inner<'k>(
 
 fn verify_icv(alg: IntegAlg, key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
     fn check<M: Mac + KeyInit>(key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
-        let mut m = <M as KeyInit>::new_from_slice(key)
-            .map_err(|_| DecryptError::BadKey("SK_a length"))?;
+        let mut m =
+            <M as KeyInit>::new_from_slice(key).map_err(|_| DecryptError::BadKey("SK_a length"))?;
         m.update(signed);
         // Constant-time comparison of the leftmost bytes (the truncated ICV).
         m.verify_truncated_left(icv)
@@ -351,7 +352,13 @@ fn gcm_open(
     buf: &mut [u8],
     icv: &[u8],
 ) -> Result<(), DecryptError> {
-    fn open<A, T>(key: &[u8], nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], icv: &[u8]) -> Result<(), DecryptError>
+    fn open<A, T>(
+        key: &[u8],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        icv: &[u8],
+    ) -> Result<(), DecryptError>
     where
         AesGcm<A, U12, T>: KeyInit + AeadInOut<NonceSize = U12, TagSize = T>,
         T: aes_gcm::TagSize,

@@ -292,6 +292,9 @@ fn render_inner(r: &Report, lang: Lang) -> String {
         )
     };
     let _ = writeln!(s, "<p class=\"meta\">{meta}</p>");
+    if let Some(k) = super::keys_line(r, ja) {
+        let _ = writeln!(s, "<p class=\"meta\">{}</p>", esc(&k));
+    }
     let _ = writeln!(
         s,
         "<div class=\"verdict {class}\"><strong>Verdict: {word}</strong>{}<p>{}</p></div>",

@@ -163,6 +163,9 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
             r.stats.unanswered_requests
         );
     }
+    if let Some(k) = super::keys_line(r, lang == Lang::Ja) {
+        let _ = writeln!(s, "{k}\n");
+    }
     if let Some(e) = &r.capture.read_error {
         let _ = writeln!(
             s,

@@ -65,6 +65,9 @@ pub struct Report {
     /// Path MTU evidence (`value` exact or null, `lower`/`upper` bounds,
     /// `frames`, `evidence` in words), or null when the capture has none.
     pub path_mtu: Option<crate::diag::pmtu::PathMtu>,
+    /// What the user's keys decrypted (null when no keys were given or
+    /// found beside the capture).
+    pub decryption: Option<crate::session::DecryptionFacts>,
     pub stats: ReportStats,
 }
 
@@ -360,6 +363,82 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
 }
 
 /// Judges the facts and builds the report.
+/// One line on the keys used, for the human reports: which files (found
+/// beside the capture or named), how many messages they decrypted and how
+/// many failed. None without keys.
+pub fn keys_line(r: &Report, ja: bool) -> Option<String> {
+    let d = r.decryption.as_ref()?;
+    let files: Vec<String> = d
+        .key_files
+        .iter()
+        .map(|k| {
+            let name = std::path::Path::new(&k.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| k.path.clone());
+            match (k.found_beside_capture, ja) {
+                (true, false) => format!("{name} (found beside the capture)"),
+                (true, true) => format!("{name} (キャプチャと同じ場所で検出)"),
+                _ => name,
+            }
+        })
+        .collect();
+    let mut line = if ja {
+        format!(
+            "鍵: {}。IKEv2 メッセージ {} 個を復号 (完全性検証済み)",
+            files.join(", "),
+            d.decrypted
+        )
+    } else {
+        format!(
+            "Keys: {}; {} IKEv2 message(s) decrypted, integrity verified",
+            files.join(", "),
+            d.decrypted
+        )
+    };
+    if d.failures_total > 0 {
+        let first = d
+            .failures
+            .first()
+            .map(|(f, why)| format!("frame {f}: {why}"))
+            .unwrap_or_default();
+        if ja {
+            line.push_str(&format!(
+                "。復号できなかったもの {} 個 ({first})",
+                d.failures_total
+            ));
+        } else {
+            line.push_str(&format!(
+                "; {} could not be decrypted ({first})",
+                d.failures_total
+            ));
+        }
+    }
+    if d.no_keys > 0 {
+        if ja {
+            line.push_str(&format!("。鍵のない SA のメッセージ {} 個", d.no_keys));
+        } else {
+            line.push_str(&format!("; {} message(s) of SAs without keys", d.no_keys));
+        }
+    }
+    if !d.key_errors.is_empty() {
+        if ja {
+            line.push_str(&format!(
+                "。使えない鍵の行 {} 個 ({})",
+                d.key_errors.len(),
+                d.key_errors[0]
+            ));
+        } else {
+            line.push_str(&format!(
+                "; {} key line(s) unusable ({})",
+                d.key_errors.len(),
+                d.key_errors[0]
+            ));
+        }
+    }
+    Some(line)
+}
+
 pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
     let findings = crate::diag::run_rules(a, sel);
     let v = verdict::capture_verdict(a, &findings);
@@ -401,6 +480,7 @@ pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
         sas,
         findings,
         path_mtu: crate::diag::pmtu::path_mtu(a),
+        decryption: a.decryption.clone(),
         stats: ReportStats {
             ike_messages: st.ike_messages,
             ike_sas: a.sas.len(),

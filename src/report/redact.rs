@@ -163,6 +163,22 @@ impl Redactor {
             t.outer_src = self.addr(t.outer_src);
             t.outer_dst = self.addr(t.outer_dst);
         }
+        if let Some(d) = &mut r.decryption {
+            // Key file names carry the capture's name; the keys' lines
+            // (in key_errors) may carry key material: both go.
+            for (i, k) in d.key_files.iter_mut().enumerate() {
+                let ext = std::path::Path::new(&k.path)
+                    .extension()
+                    .map(|e| format!(".{}", e.to_string_lossy()))
+                    .unwrap_or_default();
+                k.path = format!("keys-{}{ext}", i + 1);
+            }
+            let n = d.key_errors.len();
+            d.key_errors = (1..=n).map(|i| format!("key line {i}: redacted")).collect();
+            for (_, why) in &mut d.failures {
+                *why = self.text(why);
+            }
+        }
         r.verdict.summary = self.text(&r.verdict.summary);
         r.verdict.summary_ja = self.text(&r.verdict.summary_ja);
         for f in &mut r.findings {

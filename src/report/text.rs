@@ -79,6 +79,9 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
             r.capture.frames, r.capture.duration_s, r.stats.ike_messages, r.stats.ike_sas
         );
     }
+    if let Some(k) = super::keys_line(r, ja) {
+        let _ = writeln!(s, "{k}");
+    }
     if let Some(e) = &r.capture.read_error {
         let _ = writeln!(
             s,

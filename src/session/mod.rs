@@ -89,6 +89,15 @@ pub struct MessageFact {
     pub ike_fragment: Option<(u16, u16)>,
     /// The body is encrypted (IKEv2 SK/SKF, IKEv1 E flag).
     pub encrypted: bool,
+    /// The encrypted body was decrypted with the user's keys and its
+    /// integrity check passed: `payloads`, `notify_types` and `notify` then
+    /// include the inner payloads (after `SK`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub decrypted: bool,
+    /// Keys were given for this IKE SA but decryption failed (e.g. the
+    /// integrity check): why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypt_error: Option<String>,
     /// Same bytes (or the same RFC 7383 fragment) as an earlier message of
     /// the exchange from the same side.
     pub retransmission: bool,
@@ -445,7 +454,41 @@ pub struct Analysis {
     pub ike_anomaly_frames: Vec<u64>,
     /// Frames cut by the snaplen that carried IKE.
     pub truncated_ike_frames: Vec<u64>,
+    /// What the user's keys did, when keys were given.
+    pub decryption: Option<DecryptionFacts>,
 }
+
+/// Decryption with the user's keys (`--keys`, or key tables beside the
+/// capture): which messages were decrypted and which could not be.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DecryptionFacts {
+    /// The key files used.
+    pub key_files: Vec<KeyFileUse>,
+    /// Lines or files of them that could not be used.
+    pub key_errors: Vec<String>,
+    /// Messages decrypted with their integrity check passing.
+    pub decrypted: u64,
+    /// Encrypted IKEv2 messages of SAs the keys do not cover.
+    pub no_keys: u64,
+    /// Messages that had keys but could not be decrypted: (frame, why),
+    /// the first [`MAX_DECRYPT_FAILURES`].
+    pub failures: Vec<(u64, String)>,
+    pub failures_total: u64,
+}
+
+/// One key file that was used for a capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyFileUse {
+    /// As given by the user, or the path found beside the capture.
+    pub path: String,
+    /// Found beside the capture rather than named with `--keys`.
+    pub found_beside_capture: bool,
+    /// Entries (SAs or keys) loaded from it.
+    pub entries: usize,
+}
+
+/// Decryption failures kept per capture.
+pub const MAX_DECRYPT_FAILURES: usize = 50;
 
 /// Caps on what is kept per capture, so memory stays flat on huge files.
 const MAX_ECHOES: usize = 20_000;
@@ -461,6 +504,9 @@ pub struct SessionBuilder {
     /// (version, initiator SPI) -> SA index (the latest attempt).
     by_spi: HashMap<(u8, [u8; 8]), usize>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
+    /// The user's keys, when given.
+    #[cfg(feature = "decrypt")]
+    keys: Option<std::sync::Arc<crate::decrypt::KeyStore>>,
     /// Recent large TCP segments per flow (a small ring each).
     flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
     /// Large segments seen again, by (src, dst, seq).
@@ -640,6 +686,23 @@ fn proposals(m: &IkeMessage<'_>) -> Vec<ProposalSummary> {
 impl SessionBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Decrypts encrypted IKEv2 messages with these keys (integrity
+    /// checked first); what they reveal joins the messages' facts.
+    #[cfg(feature = "decrypt")]
+    pub fn with_keys(
+        mut self,
+        keys: std::sync::Arc<crate::decrypt::KeyStore>,
+        key_files: Vec<KeyFileUse>,
+    ) -> Self {
+        self.a.decryption = Some(DecryptionFacts {
+            key_files,
+            key_errors: keys.errors().iter().map(|e| e.to_string()).collect(),
+            ..DecryptionFacts::default()
+        });
+        self.keys = Some(keys);
+        self
     }
 
     fn new_sa(
@@ -846,7 +909,7 @@ impl SessionBuilder {
                 && (o.digest == dig || (fragment.is_some() && o.ike_fragment == fragment))
         });
         let encrypted = h.is_encrypted_v1() || m.has_encrypted_payload();
-        let fact = MessageFact {
+        let mut fact = MessageFact {
             frame: seen.frame,
             frames: seen.frames.to_vec(),
             ts_ns: seen.ts_ns,
@@ -874,6 +937,8 @@ impl SessionBuilder {
                 .collect(),
             ike_fragment: fragment,
             encrypted,
+            decrypted: false,
+            decrypt_error: None,
             retransmission,
             ke_group: m.ke_group(),
             invalid_ke_group: m.invalid_ke_group(),
@@ -886,6 +951,14 @@ impl SessionBuilder {
             anomalies: m.anomalies.iter().map(|a| a.code()).collect(),
             digest: dig,
         };
+        #[cfg(feature = "decrypt")]
+        if let (Some(keys), Some(facts)) = (self.keys.as_deref(), self.a.decryption.as_mut())
+            && version == 2
+            && encrypted
+        {
+            decrypt_fact(&mut fact, d.raw, keys, facts);
+        }
+        let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
         sa.exchanges[ex_idx].messages.push(fact);
     }
@@ -1186,12 +1259,76 @@ impl SessionBuilder {
     }
 }
 
+/// Adds what the decrypted SK payload of `raw` says to `fact`.
+#[cfg(feature = "decrypt")]
+fn decrypt_fact(
+    fact: &mut MessageFact,
+    raw: &[u8],
+    keys: &crate::decrypt::KeyStore,
+    facts: &mut DecryptionFacts,
+) {
+    use crate::decrypt::DecryptError;
+    match crate::decrypt::decrypt(raw, keys) {
+        Ok(dec) => {
+            let inner = dec.inner();
+            fact.decrypted = true;
+            fact.payloads.extend(inner.payload_names());
+            fact.notify_types.extend(inner.notify_types());
+            fact.notify
+                .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
+            if fact.proposals.is_empty() {
+                fact.proposals = proposals(&inner);
+            }
+            facts.decrypted += 1;
+        }
+        Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
+        Err(DecryptError::NoEncryptedPayload) => {}
+        Err(e) => {
+            let why = e.to_string();
+            facts.failures_total += 1;
+            if facts.failures.len() < MAX_DECRYPT_FAILURES {
+                facts.failures.push((fact.frame, why.clone()));
+            }
+            fact.decrypt_error = Some(why);
+        }
+    }
+}
+
 /// Reads and analyses a whole capture (facts only).
 pub fn analyze_reader(
     reader: &mut crate::capture::CaptureReader,
     config: crate::decode::DecodeConfig,
 ) -> Analysis {
-    let mut b = SessionBuilder::new();
+    analyze_with(reader, config, SessionBuilder::new())
+}
+
+/// A builder for `capture` with the user's key files (`explicit`) and,
+/// unless `no_auto` or reading standard input, the key tables found beside
+/// the capture (see [`crate::keyfiles`]). Without the `decrypt` feature the
+/// keys are ignored.
+pub fn builder_for(
+    capture: &std::path::Path,
+    explicit: &[std::path::PathBuf],
+    no_auto: bool,
+) -> SessionBuilder {
+    #[cfg(feature = "decrypt")]
+    {
+        let auto = !no_auto && capture != std::path::Path::new("-");
+        if let Some((store, used)) = crate::keyfiles::load(capture, explicit, auto) {
+            return SessionBuilder::new().with_keys(store, used);
+        }
+    }
+    #[cfg(not(feature = "decrypt"))]
+    let _ = (capture, explicit, no_auto);
+    SessionBuilder::new()
+}
+
+/// [`analyze_reader`] with a prepared builder (e.g. [`SessionBuilder::with_keys`]).
+pub fn analyze_with(
+    reader: &mut crate::capture::CaptureReader,
+    config: crate::decode::DecodeConfig,
+    mut b: SessionBuilder,
+) -> Analysis {
     let (stats, err) = crate::decode::decode_capture(reader, config, &mut b);
     b.finish(stats, err.map(|e| e.to_string()))
 }

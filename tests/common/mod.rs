@@ -75,6 +75,22 @@ pub fn report(path: &Path) -> ikediag::report::Report {
     )
 }
 
+/// As [`report`], with the key tables beside the capture (what
+/// `ikediag analyze` does by default).
+pub fn report_with_keys(path: &Path) -> ikediag::report::Report {
+    let mut reader = CaptureReader::open(path).expect("open capture");
+    let b = ikediag::session::builder_for(path, &[], false);
+    let a = ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b);
+    ikediag::report::build(
+        &path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        &a,
+        &ikediag::diag::RuleSelection::default(),
+    )
+}
+
 /// A lab label (`*.label`, TOML), the few keys the tests read.
 #[derive(Debug)]
 pub struct Label {

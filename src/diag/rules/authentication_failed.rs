@@ -83,8 +83,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     sev,
                     format!(
                         "{} reported AUTHENTICATION_FAILED to {} (frame {}): it could not verify the peer's authentication \
-                         (pre-shared key, certificate or identity)",
-                        n.src.addr, n.dst.addr, n.frame
+                         (pre-shared key, certificate or identity){}",
+                        n.src.addr, n.dst.addr, n.frame, super::decrypted_note(n)
                     ),
                     clear.iter().map(|m| m.frame).collect(),
                 )
@@ -92,8 +92,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .exchange(phase1_name(sa))
                 .notify("AUTHENTICATION_FAILED")
                 .ja(format!(
-                    "{} が {} に AUTHENTICATION_FAILED を通知しました (フレーム {}): 相手の認証 (事前共有鍵、証明書、ID) を検証できませんでした",
-                    n.src.addr, n.dst.addr, n.frame
+                    "{} が {} に AUTHENTICATION_FAILED を通知しました (フレーム {}): 相手の認証 (事前共有鍵、証明書、ID) を検証できませんでした{}",
+                    n.src.addr, n.dst.addr, n.frame, super::decrypted_note_ja(n)
                 ))
                 .fix(fixes()),
             );
@@ -109,6 +109,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             let Some(req) = auth.first_request() else {
                 continue;
             };
+            // Decrypted: what it says is known (step 1 found any
+            // AUTHENTICATION_FAILED), so nothing is inferred.
+            if resp.decrypted {
+                continue;
+            }
             // 2. A response that can only hold one notify.
             if is_lone_error(resp) {
                 e.emit(

@@ -55,23 +55,46 @@ fn fix() -> Vec<FixStep> {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        for (t, name) in [(notify::TS_UNACCEPTABLE, "TS_UNACCEPTABLE")] {
-            if let Some(n) = notify_seen(sa, t).first() {
+        for (t, name) in [
+            (notify::TS_UNACCEPTABLE, "TS_UNACCEPTABLE"),
+            (notify::NO_PROPOSAL_CHOSEN, "NO_PROPOSAL_CHOSEN"),
+            (notify::SINGLE_PAIR_REQUIRED, "SINGLE_PAIR_REQUIRED"),
+            (notify::INTERNAL_ADDRESS_FAILURE, "INTERNAL_ADDRESS_FAILURE"),
+            (notify::FAILED_CP_REQUIRED, "FAILED_CP_REQUIRED"),
+        ] {
+            let seen = notify_seen(sa, t);
+            // NO_PROPOSAL_CHOSEN outside IKE_AUTH / CREATE_CHILD_SA is
+            // about the IKE SA (`no-proposal-chosen`).
+            let n = seen.iter().find(|m| {
+                t == notify::TS_UNACCEPTABLE
+                    || sa.version == 2 && super::in_child_exchange(sa, m.frame)
+            });
+            if let Some(n) = n {
                 e.emit(
                     Draft::new(
                         Severity::Error,
                         format!(
-                            "{} refused the CHILD SA with {name} (frame {})",
-                            n.src.addr, n.frame
+                            "{} refused the CHILD SA with {name} (frame {}){}",
+                            n.src.addr,
+                            n.frame,
+                            super::decrypted_note(n)
                         ),
                         vec![n.frame],
                     )
                     .ja(format!(
-                        "{} が {name} で CHILD SA を拒否しました (フレーム {})",
-                        n.src.addr, n.frame
+                        "{} が {name} で CHILD SA を拒否しました (フレーム {}){}",
+                        n.src.addr,
+                        n.frame,
+                        super::decrypted_note_ja(n)
                     ))
                     .sa(sa)
-                    .exchange("IKE_AUTH")
+                    .exchange(
+                        sa.exchanges
+                            .iter()
+                            .find(|x| x.messages.iter().any(|m| m.frame == n.frame))
+                            .map(|x| x.name.clone())
+                            .unwrap_or_else(|| "IKE_AUTH".into()),
+                    )
                     .notify(name)
                     .fix(fix()),
                 );

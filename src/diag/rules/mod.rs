@@ -87,6 +87,9 @@ pub(crate) mod notify {
     pub const INVALID_KE_PAYLOAD: u16 = 17;
     pub const AUTHENTICATION_FAILED: u16 = 24;
     pub const TS_UNACCEPTABLE: u16 = 38;
+    pub const SINGLE_PAIR_REQUIRED: u16 = 34;
+    pub const INTERNAL_ADDRESS_FAILURE: u16 = 36;
+    pub const FAILED_CP_REQUIRED: u16 = 37;
     pub const COOKIE: u16 = 16390;
     pub const IKEV2_FRAGMENTATION_SUPPORTED: u16 = 16430;
 }
@@ -368,6 +371,33 @@ pub(crate) fn notify_seen(sa: &IkeSa, t: u16) -> Vec<&MessageFact> {
         .flat_map(|e| &e.messages)
         .filter(|m| m.has_notify(t))
         .collect()
+}
+
+/// Says that a finding's message was read by decrypting it.
+pub(crate) fn decrypted_note(m: &MessageFact) -> &'static str {
+    if m.decrypted {
+        " (decrypted with the given keys, integrity verified)"
+    } else {
+        ""
+    }
+}
+
+/// [`decrypted_note`] in Japanese.
+pub(crate) fn decrypted_note_ja(m: &MessageFact) -> &'static str {
+    if m.decrypted {
+        " (指定された鍵で復号し、完全性を検証済み)"
+    } else {
+        ""
+    }
+}
+
+/// Is the IKEv2 message of `frame` part of an IKE_AUTH or CREATE_CHILD_SA
+/// exchange (where an error notify is about a CHILD SA)?
+pub(crate) fn in_child_exchange(sa: &IkeSa, frame: u64) -> bool {
+    sa.exchanges.iter().any(|x| {
+        matches!(x.exchange_type, exch::IKE_AUTH | exch::CREATE_CHILD_SA)
+            && x.messages.iter().any(|m| m.frame == frame)
+    })
 }
 
 /// Did either peer offer IKEv2 fragmentation (RFC 7383)?

@@ -54,7 +54,12 @@ fn offered(sa: &IkeSa) -> Vec<ProposalSummary> {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        let seen = notify_seen(sa, notify::NO_PROPOSAL_CHOSEN);
+        // IKEv2: in IKE_AUTH or CREATE_CHILD_SA (seen once decrypted) it
+        // refuses a CHILD SA, which `child-sa-failed` reports.
+        let seen: Vec<_> = notify_seen(sa, notify::NO_PROPOSAL_CHOSEN)
+            .into_iter()
+            .filter(|m| sa.version == 1 || !super::in_child_exchange(sa, m.frame))
+            .collect();
         let Some(n) = seen.first() else { continue };
         // IKEv1: a notify after Main Mode message 6 is about Quick Mode.
         let mm_done_at = sa

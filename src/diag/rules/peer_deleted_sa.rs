@@ -34,9 +34,9 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        // IKEv1 Delete in clear.
+        // A Delete in clear (IKEv1), or decrypted with the user's keys.
         for m in sa.exchanges.iter().flat_map(|x| &x.messages) {
-            if m.has_payload("D") && !m.encrypted {
+            if m.has_payload("D") && (!m.encrypted || m.decrypted) {
                 e.emit(
                     Draft::new(
                         Severity::Info,
@@ -67,6 +67,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             && last.exchange_type == exch::INFORMATIONAL
             && last.is_answered()
             && let Some(req) = last.first_request()
+            && !req.decrypted
         {
             let capture_end = a.stats.last_ts_ns.unwrap_or(req.ts_ns);
             if capture_end - req.ts_ns > 0 {
