@@ -136,18 +136,16 @@ impl IntegAlg {
     /// Parses Wireshark's name ("HMAC_SHA2_256_128 [RFC4868]"); the
     /// bracketed reference is ignored, case too.
     pub fn from_wireshark_name(name: &str) -> Option<IntegAlg> {
-        Some(
-            match strip_reference(name).to_ascii_uppercase().as_str() {
-                "NONE" => IntegAlg::None,
-                "HMAC_MD5_96" => IntegAlg::HmacMd5_96,
-                "HMAC_SHA1_96" => IntegAlg::HmacSha1_96,
-                "HMAC_SHA2_256_96" => IntegAlg::HmacSha256_96,
-                "HMAC_SHA2_256_128" => IntegAlg::HmacSha256_128,
-                "HMAC_SHA2_384_192" => IntegAlg::HmacSha384_192,
-                "HMAC_SHA2_512_256" => IntegAlg::HmacSha512_256,
-                _ => return None,
-            },
-        )
+        Some(match strip_reference(name).to_ascii_uppercase().as_str() {
+            "NONE" => IntegAlg::None,
+            "HMAC_MD5_96" => IntegAlg::HmacMd5_96,
+            "HMAC_SHA1_96" => IntegAlg::HmacSha1_96,
+            "HMAC_SHA2_256_96" => IntegAlg::HmacSha256_96,
+            "HMAC_SHA2_256_128" => IntegAlg::HmacSha256_128,
+            "HMAC_SHA2_384_192" => IntegAlg::HmacSha384_192,
+            "HMAC_SHA2_512_256" => IntegAlg::HmacSha512_256,
+            _ => return None,
+        })
     }
 
     /// Length of SK_a (RFC 4868 §2.1.1: the hash output length).
@@ -391,7 +389,9 @@ impl KeyStore {
             let err = KeyError {
                 path: path.to_path_buf(),
                 line: 0,
-                message: "not a Wireshark ikev2_decryption_table, ikev1_decryption_table or esp_sa file".into(),
+                message:
+                    "not a Wireshark ikev2_decryption_table, ikev1_decryption_table or esp_sa file"
+                        .into(),
             };
             self.errors.push(err.clone());
             return Err(err);
@@ -530,7 +530,7 @@ fn parse_hex(what: &str, s: &str) -> Result<Vec<u8>, String> {
         .strip_prefix("0x")
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return Err(format!("{what}: odd number of hex digits ({})", t.len()));
     }
     let b = t.as_bytes();
@@ -569,10 +569,7 @@ fn check_len(what: &str, key: &[u8], want: usize, alg: &str) -> Result<(), Strin
     if key.len() == want {
         Ok(())
     } else {
-        Err(format!(
-            "{what}: {} bytes, {alg} needs {want}",
-            key.len()
-        ))
+        Err(format!("{what}: {} bytes, {alg} needs {want}", key.len()))
     }
 }
 
@@ -748,7 +745,11 @@ mod tests {
         assert_eq!(ks.load_table(Path::new("k"), &text, TableKind::Ikev2), 1);
         let lines: Vec<usize> = ks.errors().iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![4, 5, 6, 7]);
-        assert!(ks.errors()[1].message.contains("SK_ei"), "{}", ks.errors()[1]);
+        assert!(
+            ks.errors()[1].message.contains("SK_ei"),
+            "{}",
+            ks.errors()[1]
+        );
         assert!(ks.errors()[2].message.contains("odd"), "{}", ks.errors()[2]);
         assert!(ks.errors()[3].message.contains("HMAC_FOO"));
         assert_eq!(ks.errors()[0].to_string().split(':').nth(1), Some("4"));
@@ -789,7 +790,8 @@ mod tests {
         assert_eq!(ks.load_table(Path::new("e"), esp, TableKind::EspSa), 1);
         assert_eq!(ks.esp_sas()[0].spi, 0x3a5ba4ca);
         assert_eq!(ks.esp_sas()[0].enc_key.len(), 16);
-        let v1 = "447aa0bcb83c59e6,0159372eab40149f28bd6daa96dbac5c\n447aa0bc,00\n447aa0bcb83c59e6,\n";
+        let v1 =
+            "447aa0bcb83c59e6,0159372eab40149f28bd6daa96dbac5c\n447aa0bc,00\n447aa0bcb83c59e6,\n";
         assert_eq!(ks.load_table(Path::new("v1"), v1, TableKind::Ikev1), 1);
         assert_eq!(ks.ikev1_keys()[0].enc_key.len(), 16);
         let lines: Vec<(String, usize)> = ks

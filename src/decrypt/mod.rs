@@ -25,6 +25,4 @@ mod ikev2;
 mod keys;
 
 pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_with};
-pub use keys::{
-    EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind,
-};
+pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};
