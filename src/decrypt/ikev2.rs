@@ -207,10 +207,9 @@ fn decrypt_inner<'k>(
         let sk_header_end = sk_offset + 4;
         let min = iv_len + icv_len;
         if body.len() < min {
-            return Err(DecryptError::Truncated {
-                needed: sk_header_end + min,
-                available: message.len(),
-            });
+            return Err(DecryptError::Malformed(
+                "SK payload shorter than its IV and ICV",
+            ));
         }
         let aad = &message[..sk_header_end];
         let iv = &body[..iv_len];
@@ -230,10 +229,9 @@ fn decrypt_inner<'k>(
         }
         let min = iv_len + icv_len;
         if body.len() < min {
-            return Err(DecryptError::Truncated {
-                needed: sk_offset + 4 + min,
-                available: message.len(),
-            });
+            return Err(DecryptError::Malformed(
+                "SK payload shorter than its IV and ICV",
+            ));
         }
         // RFC 7296 §3.14: the checksum covers the message from the IKE
         // header to the end of the encrypted data, and is checked before
