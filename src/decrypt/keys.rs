@@ -530,7 +530,7 @@ fn parse_hex(what: &str, s: &str) -> Result<Vec<u8>, String> {
         .strip_prefix("0x")
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return Err(format!("{what}: odd number of hex digits ({})", t.len()));
     }
     let b = t.as_bytes();
@@ -592,7 +592,7 @@ fn parse_ikev2(f: &[String]) -> Result<Ikev2Sa, String> {
     check_len("SK_ei", &sk_ei, enc.key_material_len(), &f[4])?;
     check_len("SK_er", &sk_er, enc.key_material_len(), &f[4])?;
     if !enc.is_aead() {
-        if integ == IntegAlg::None && enc != EncAlg::Null {
+        if integ == IntegAlg::None {
             return Err(format!(
                 "integrity algorithm NONE needs an AEAD encryption algorithm, not {:?}",
                 f[4]
@@ -753,6 +753,28 @@ mod tests {
         assert!(ks.errors()[2].message.contains("odd"), "{}", ks.errors()[2]);
         assert!(ks.errors()[3].message.contains("HMAC_FOO"));
         assert_eq!(ks.errors()[0].to_string().split(':').nth(1), Some("4"));
+    }
+
+    #[test]
+    fn integrity_none_only_with_aead() {
+        let mut ks = KeyStore::new();
+        let null_none = "0102030405060708,1112131415161718,,,\"NULL [RFC2410]\",,,\"NONE\"";
+        let gcm_none = format!(
+            "0102030405060708,1112131415161718,{k},{k},\"AES-GCM-128 with 16 octet ICV [RFC4106]\",,,\"NONE\"",
+            k = "ab".repeat(20)
+        );
+        let text = format!("{null_none}\n{gcm_none}\n");
+        assert_eq!(ks.load_table(Path::new("n"), &text, TableKind::Ikev2), 1);
+        assert_eq!(ks.errors().len(), 1);
+        assert_eq!(ks.errors()[0].line, 1);
+        assert!(ks.errors()[0].message.contains("AEAD"));
+        assert_eq!(
+            ks.ikev2_sas()[0].enc,
+            EncAlg::AesGcm {
+                key_len: 16,
+                icv_len: 16
+            }
+        );
     }
 
     #[test]
