@@ -362,7 +362,6 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
     }
 }
 
-/// Judges the facts and builds the report.
 /// One line on the keys used, for the human reports: which files (found
 /// beside the capture or named), how many messages they decrypted and how
 /// many failed. None without keys.
@@ -439,6 +438,7 @@ pub fn keys_line(r: &Report, ja: bool) -> Option<String> {
     Some(line)
 }
 
+/// Judges the facts and builds the report.
 pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
     let findings = crate::diag::run_rules(a, sel);
     let v = verdict::capture_verdict(a, &findings);

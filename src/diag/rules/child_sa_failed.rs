@@ -89,9 +89,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     ))
                     .sa(sa)
                     .exchange(
-                        sa.exchanges
-                            .iter()
-                            .find(|x| x.messages.iter().any(|m| m.frame == n.frame))
+                        super::exchange_of(sa, n.frame)
                             .map(|x| x.name.clone())
                             .unwrap_or_else(|| "IKE_AUTH".into()),
                     )

@@ -391,13 +391,18 @@ pub(crate) fn decrypted_note_ja(m: &MessageFact) -> &'static str {
     }
 }
 
+/// The exchange of the SA that holds the message of `frame`.
+pub(crate) fn exchange_of(sa: &IkeSa, frame: u64) -> Option<&Exchange> {
+    sa.exchanges
+        .iter()
+        .find(|x| x.messages.iter().any(|m| m.frame == frame))
+}
+
 /// Is the IKEv2 message of `frame` part of an IKE_AUTH or CREATE_CHILD_SA
 /// exchange (where an error notify is about a CHILD SA)?
 pub(crate) fn in_child_exchange(sa: &IkeSa, frame: u64) -> bool {
-    sa.exchanges.iter().any(|x| {
-        matches!(x.exchange_type, exch::IKE_AUTH | exch::CREATE_CHILD_SA)
-            && x.messages.iter().any(|m| m.frame == frame)
-    })
+    exchange_of(sa, frame)
+        .is_some_and(|x| matches!(x.exchange_type, exch::IKE_AUTH | exch::CREATE_CHILD_SA))
 }
 
 /// Did either peer offer IKEv2 fragmentation (RFC 7383)?

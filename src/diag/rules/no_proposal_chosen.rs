@@ -70,10 +70,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             .map(|m| m.ts_ns);
         let child = sa.version == 1 && mm_done_at.is_some_and(|t| n.ts_ns > t);
         let exchange = match (sa.version, child) {
-            (2, _) => sa
-                .exchanges
-                .iter()
-                .find(|x| x.messages.iter().any(|m| m.frame == n.frame))
+            (2, _) => super::exchange_of(sa, n.frame)
                 .map(|x| x.name.clone())
                 .unwrap_or_else(|| "IKE_SA_INIT".into()),
             (_, true) => "QUICK_MODE".into(),
