@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::decrypt::KeyStore;
-pub use crate::session::KeyFileUse;
+use crate::session::KeyFileUse;
 
 const TABLES: [&str; 3] = ["ikev2_decryption_table", "ikev1_decryption_table", "esp_sa"];
 
@@ -58,35 +58,52 @@ pub fn beside(capture: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Loads the user's key files and (unless `auto` is false) the ones beside
-/// `capture`. `None` when there are no keys at all.
-pub fn load(
-    capture: &Path,
-    explicit: &[PathBuf],
-    auto: bool,
-) -> Option<(Arc<KeyStore>, Vec<KeyFileUse>)> {
-    let mut files: Vec<(PathBuf, bool)> = explicit.iter().map(|p| (p.clone(), false)).collect();
-    if auto {
-        for p in beside(capture) {
-            if !files.iter().any(|(q, _)| q == &p) {
-                files.push((p, true));
-            }
-        }
-    }
-    if files.is_empty() {
+/// The named key files (`--keys`), read once for a whole run. `None`
+/// when none were named.
+pub type Named = Option<(Arc<KeyStore>, Vec<KeyFileUse>)>;
+
+/// Reads the key files the user named.
+pub fn load_named(paths: &[PathBuf]) -> Named {
+    if paths.is_empty() {
         return None;
     }
     let mut store = KeyStore::new();
-    let mut used = Vec::new();
-    for (p, found) in files {
-        let entries = store.load_file(&p).unwrap_or(0);
-        used.push(KeyFileUse {
-            path: p.display().to_string(),
-            found_beside_capture: found,
-            entries,
-        });
-    }
+    let used = paths
+        .iter()
+        .map(|p| load_one(&mut store, p, false))
+        .collect();
     Some((Arc::new(store), used))
+}
+
+/// The keys for one capture: the named ones plus the tables beside it
+/// (those already named are not read again). The named store is shared,
+/// not copied, when nothing lies beside the capture.
+pub fn for_capture(named: &Named, capture: &Path) -> Named {
+    let found: Vec<PathBuf> = beside(capture)
+        .into_iter()
+        .filter(|p| {
+            named
+                .as_ref()
+                .is_none_or(|(_, used)| used.iter().all(|u| Path::new(&u.path) != p))
+        })
+        .collect();
+    if found.is_empty() {
+        return named.clone();
+    }
+    let (mut store, mut used) = match named {
+        Some((s, u)) => (KeyStore::clone(s), u.clone()),
+        None => (KeyStore::new(), Vec::new()),
+    };
+    used.extend(found.iter().map(|p| load_one(&mut store, p, true)));
+    Some((Arc::new(store), used))
+}
+
+fn load_one(store: &mut KeyStore, p: &Path, found_beside_capture: bool) -> KeyFileUse {
+    KeyFileUse {
+        path: p.display().to_string(),
+        found_beside_capture,
+        entries: store.load_file(p).unwrap_or(0),
+    }
 }
 
 #[cfg(test)]

@@ -307,8 +307,7 @@ fn main() -> ExitCode {
                 redact,
                 color,
                 width,
-                keys,
-                no_auto_keys,
+                keys: ikediag::session::KeySource::new(&keys, !no_auto_keys),
             };
             analyze(&files, &opts, RuleSelection { select, ignore }, ports)
         }
@@ -330,8 +329,7 @@ fn main() -> ExitCode {
             ikediag::scan::ScanOptions {
                 sha256,
                 full_report: full,
-                keys,
-                no_auto_keys,
+                keys: ikediag::session::KeySource::new(&keys, !no_auto_keys),
                 ..Default::default()
             },
             output.as_deref(),
@@ -488,8 +486,7 @@ struct AnalyzeOptions {
     redact: bool,
     color: ColorArg,
     width: Option<u16>,
-    keys: Vec<PathBuf>,
-    no_auto_keys: bool,
+    keys: ikediag::session::KeySource,
 }
 
 fn analyze(
@@ -538,7 +535,7 @@ fn analyze(
             extra_ports: ports.clone(),
             ..DecodeConfig::default()
         };
-        let builder = ikediag::session::builder_for(path, &opts.keys, opts.no_auto_keys);
+        let builder = opts.keys.builder_for(path);
         let analysis = ikediag::session::analyze_with(&mut reader, config, builder);
         if let Some(e) = &analysis.read_error {
             eprintln!(

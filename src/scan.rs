@@ -230,10 +230,8 @@ pub struct ScanOptions {
     pub full_report: bool,
     pub rules: RuleSelection,
     pub extra_ports: Vec<u16>,
-    /// Key tables for every file (`--keys`).
-    pub keys: Vec<PathBuf>,
-    /// Do not pick up key tables beside each capture.
-    pub no_auto_keys: bool,
+    /// The user's keys (`--keys`, tables beside each capture).
+    pub keys: crate::session::KeySource,
 }
 
 fn sha256_of(path: &Path) -> Option<String> {
@@ -293,7 +291,7 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> FileEntry {
         extra_ports: opts.extra_ports.clone(),
         ..DecodeConfig::default()
     };
-    let builder = crate::session::builder_for(path, &opts.keys, opts.no_auto_keys);
+    let builder = opts.keys.builder_for(path);
     let analysis = crate::session::analyze_with(&mut reader, config, builder);
     let rep = report::build(&path.display().to_string(), &analysis, &opts.rules);
     let mut entry = FileEntry::from_report(path, size, &rep, analysis.read_error.clone());

@@ -136,7 +136,23 @@ impl Decrypted {
 /// Decrypts the SK payload of one IKEv2 message (bytes from the IKE header
 /// on) with the keys of its SPIs from `keys`. See the module doc.
 pub fn decrypt(message: &[u8], keys: &KeyStore) -> Result<Decrypted, DecryptError> {
-    decrypt_inner(message, |h| {
+    decrypt_parsed(message, &parse(message)?, keys)
+}
+
+/// Like [`decrypt`], with the keys given (the SPIs are not checked).
+pub fn decrypt_with(message: &[u8], sa: &Ikev2Sa) -> Result<Decrypted, DecryptError> {
+    decrypt_message(message, &parse(message)?, |_| Ok(sa))
+}
+
+/// Like [`decrypt`], for a message the caller already parsed: `msg` must
+/// be `ike::parse(message)` (the session layer has it, so it is not parsed
+/// twice).
+pub fn decrypt_parsed(
+    message: &[u8],
+    msg: &IkeMessage<'_>,
+    keys: &KeyStore,
+) -> Result<Decrypted, DecryptError> {
+    decrypt_message(message, msg, |h| {
         keys.ikev2(&h.ispi, &h.rspi)
             .ok_or_else(|| DecryptError::NoKeys {
                 spi_i: hex(&h.ispi),
@@ -145,19 +161,18 @@ pub fn decrypt(message: &[u8], keys: &KeyStore) -> Result<Decrypted, DecryptErro
     })
 }
 
-/// Like [`decrypt`], with the keys given (the SPIs are not checked).
-pub fn decrypt_with(message: &[u8], sa: &Ikev2Sa) -> Result<Decrypted, DecryptError> {
-    decrypt_inner(message, |_| Ok(sa))
-}
-
-fn decrypt_inner<'k>(
-    data: &[u8],
-    lookup: impl FnOnce(&IkeHeader) -> Result<&'k Ikev2Sa, DecryptError>,
-) -> Result<Decrypted, DecryptError> {
-    let msg = ike::parse(data).map_err(|_| DecryptError::Truncated {
+fn parse(data: &[u8]) -> Result<IkeMessage<'_>, DecryptError> {
+    ike::parse(data).map_err(|_| DecryptError::Truncated {
         needed: ike::HEADER_LEN,
         available: data.len(),
-    })?;
+    })
+}
+
+fn decrypt_message<'k>(
+    data: &[u8],
+    msg: &IkeMessage<'_>,
+    lookup: impl FnOnce(&IkeHeader) -> Result<&'k Ikev2Sa, DecryptError>,
+) -> Result<Decrypted, DecryptError> {
     let h = msg.header;
     if h.major_version != 2 {
         return Err(DecryptError::NotIkev2 {

@@ -24,5 +24,5 @@
 mod ikev2;
 mod keys;
 
-pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_with};
+pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_parsed, decrypt_with};
 pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};

@@ -909,6 +909,7 @@ impl SessionBuilder {
                 && (o.digest == dig || (fragment.is_some() && o.ike_fragment == fragment))
         });
         let encrypted = h.is_encrypted_v1() || m.has_encrypted_payload();
+        #[cfg_attr(not(feature = "decrypt"), allow(unused_mut))]
         let mut fact = MessageFact {
             frame: seen.frame,
             frames: seen.frames.to_vec(),
@@ -956,7 +957,7 @@ impl SessionBuilder {
             && version == 2
             && encrypted
         {
-            decrypt_fact(&mut fact, d.raw, keys, facts);
+            decrypt_fact(&mut fact, d.raw, m, keys, facts);
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
@@ -1264,11 +1265,12 @@ impl SessionBuilder {
 fn decrypt_fact(
     fact: &mut MessageFact,
     raw: &[u8],
+    parsed: &crate::ike::IkeMessage<'_>,
     keys: &crate::decrypt::KeyStore,
     facts: &mut DecryptionFacts,
 ) {
     use crate::decrypt::DecryptError;
-    match crate::decrypt::decrypt(raw, keys) {
+    match crate::decrypt::decrypt_parsed(raw, parsed, keys) {
         Ok(dec) => {
             let inner = dec.inner();
             fact.decrypted = true;
@@ -1302,25 +1304,45 @@ pub fn analyze_reader(
     analyze_with(reader, config, SessionBuilder::new())
 }
 
-/// A builder for `capture` with the user's key files (`explicit`) and,
-/// unless `no_auto` or reading standard input, the key tables found beside
-/// the capture (see [`crate::keyfiles`]). Without the `decrypt` feature the
-/// keys are ignored.
-pub fn builder_for(
-    capture: &std::path::Path,
-    explicit: &[std::path::PathBuf],
-    no_auto: bool,
-) -> SessionBuilder {
+/// The user's keys for a run: the `--keys` files, read once, and whether
+/// to add the key tables found beside each capture (see
+/// [`crate::keyfiles`]). Without the `decrypt` feature there are no keys.
+#[derive(Debug, Clone, Default)]
+pub struct KeySource {
     #[cfg(feature = "decrypt")]
-    {
-        let auto = !no_auto && capture != std::path::Path::new("-");
-        if let Some((store, used)) = crate::keyfiles::load(capture, explicit, auto) {
-            return SessionBuilder::new().with_keys(store, used);
+    named: crate::keyfiles::Named,
+    beside_capture: bool,
+}
+
+impl KeySource {
+    pub fn new(named: &[std::path::PathBuf], beside_capture: bool) -> Self {
+        #[cfg(not(feature = "decrypt"))]
+        let _ = named;
+        KeySource {
+            #[cfg(feature = "decrypt")]
+            named: crate::keyfiles::load_named(named),
+            beside_capture,
         }
     }
-    #[cfg(not(feature = "decrypt"))]
-    let _ = (capture, explicit, no_auto);
-    SessionBuilder::new()
+
+    /// A session builder for `capture` with its keys (none beside
+    /// standard input, `-`).
+    pub fn builder_for(&self, capture: &std::path::Path) -> SessionBuilder {
+        #[cfg(feature = "decrypt")]
+        {
+            let keys = if self.beside_capture && capture != std::path::Path::new("-") {
+                crate::keyfiles::for_capture(&self.named, capture)
+            } else {
+                self.named.clone()
+            };
+            if let Some((store, used)) = keys {
+                return SessionBuilder::new().with_keys(store, used);
+            }
+        }
+        #[cfg(not(feature = "decrypt"))]
+        let _ = (capture, self.beside_capture);
+        SessionBuilder::new()
+    }
 }
 
 /// [`analyze_reader`] with a prepared builder (e.g. [`SessionBuilder::with_keys`]).

@@ -79,7 +79,7 @@ pub fn report(path: &Path) -> ikediag::report::Report {
 /// `ikediag analyze` does by default).
 pub fn report_with_keys(path: &Path) -> ikediag::report::Report {
     let mut reader = CaptureReader::open(path).expect("open capture");
-    let b = ikediag::session::builder_for(path, &[], false);
+    let b = ikediag::session::KeySource::new(&[], true).builder_for(path);
     let a = ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b);
     ikediag::report::build(
         &path
