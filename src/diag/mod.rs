@@ -393,8 +393,3 @@ pub fn rule_docs() -> Vec<(String, String)> {
     files.push(("ja/README.md".to_string(), index_ja));
     files
 }
-
-/// "frames 4, 5 and 8" style list.
-pub fn frame_list_pub(frames: &[u64]) -> String {
-    rules::frame_list(frames)
-}

@@ -94,19 +94,13 @@ pub struct MessageFact {
     /// include the inner payloads (after `SK`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub decrypted: bool,
-    /// Keys were given for this IKE SA but decryption failed (e.g. the
-    /// integrity check): why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decrypt_error: Option<String>,
     /// Same bytes (or the same RFC 7383 fragment) as an earlier message of
     /// the exchange from the same side.
     pub retransmission: bool,
     pub ke_group: Option<u16>,
     pub invalid_ke_group: Option<u16>,
-    pub vendor_ids: Vec<String>,
     pub proposals: Vec<ProposalSummary>,
     pub tunnel: Option<Tunnel>,
-    pub anomalies: Vec<&'static str>,
     #[serde(skip)]
     pub digest: u64,
 }
@@ -939,17 +933,11 @@ impl SessionBuilder {
             ike_fragment: fragment,
             encrypted,
             decrypted: false,
-            decrypt_error: None,
             retransmission,
             ke_group: m.ke_group(),
             invalid_ke_group: m.invalid_ke_group(),
-            vendor_ids: m
-                .vendor_ids()
-                .map(|v| v.name.map(str::to_string).unwrap_or_else(|| hex(v.data)))
-                .collect(),
             proposals: proposals(m),
             tunnel: seen.tunnel,
-            anomalies: m.anomalies.iter().map(|a| a.code()).collect(),
             digest: dig,
         };
         #[cfg(feature = "decrypt")]
@@ -1222,7 +1210,9 @@ impl Sink for SessionBuilder {
             Some(first_frame) => {
                 let hdr = if d.seen.src.is_ipv6() { 40 } else { 20 };
                 let key = (src, dst, d.seq);
-                let n = self.retx.len();
+                if self.retx.len() >= MAX_RETX && !self.retx.contains_key(&key) {
+                    return;
+                }
                 let e = self.retx.entry(key).or_insert_with(|| TcpRetransmission {
                     src,
                     dst,
@@ -1232,7 +1222,7 @@ impl Sink for SessionBuilder {
                     dont_fragment: d.seen.dont_fragment,
                     frames: vec![first_frame],
                 });
-                if e.frames.len() < 64 && n < MAX_RETX {
+                if e.frames.len() < 64 {
                     e.frames.push(d.seen.frame);
                 }
             }
@@ -1286,12 +1276,10 @@ fn decrypt_fact(
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
         Err(DecryptError::NoEncryptedPayload) => {}
         Err(e) => {
-            let why = e.to_string();
             facts.failures_total += 1;
             if facts.failures.len() < MAX_DECRYPT_FAILURES {
-                facts.failures.push((fact.frame, why.clone()));
+                facts.failures.push((fact.frame, e.to_string()));
             }
-            fact.decrypt_error = Some(why);
         }
     }
 }

@@ -43,7 +43,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 continue;
             }
             let icmp: Vec<_> = icmp_for(a, sa)
-                .into_iter()
                 .filter(|i| i.ts_ns >= p.first().ts_ns)
                 .collect();
             let port_unreach: Vec<u64> = icmp

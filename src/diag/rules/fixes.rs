@@ -122,12 +122,7 @@ pub(crate) fn ike_packet_limit_both(
     a: &crate::session::Analysis,
     sa: &crate::session::IkeSa,
 ) -> (u32, String, String) {
-    let icmp_mtu = a
-        .icmp_errors
-        .iter()
-        .filter(|i| i.sa == Some(sa.index))
-        .filter_map(|i| i.mtu)
-        .min();
+    let icmp_mtu = super::icmp_for(a, sa).filter_map(|i| i.mtu).min();
     match icmp_mtu {
         Some(m) => (
             m,

@@ -39,11 +39,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             if !m.has_notify(notify::INVALID_KE_PAYLOAD) {
                 continue;
             }
-            let req = sa
-                .exchanges
-                .iter()
-                .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
-                .and_then(|x| x.first_request());
+            let req = super::exchange_of(sa, m.frame).and_then(|x| x.first_request());
             let offered = req.and_then(|r| r.ke_group);
             let wanted = m.invalid_ke_group;
             let chain = super::retries(a, sa);

@@ -45,9 +45,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             .map(|m| {
                 format!(
                     "{} {} of {} bytes in {} fragments (frame {})",
-                    sa.exchanges
-                        .iter()
-                        .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
+                    super::exchange_of(sa, m.frame)
                         .map(|x| x.name.as_str())
                         .unwrap_or("IKE"),
                     if m.is_response { "response" } else { "request" },
@@ -63,9 +61,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             .map(|m| {
                 format!(
                     "{} {} ({} バイト、フラグメント {} 個、フレーム {})",
-                    sa.exchanges
-                        .iter()
-                        .find(|x| x.messages.iter().any(|y| y.frame == m.frame))
+                    super::exchange_of(sa, m.frame)
                         .map(|x| x.name.as_str())
                         .unwrap_or("IKE"),
                     if m.is_response { "応答" } else { "要求" },

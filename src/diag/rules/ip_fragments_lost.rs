@@ -125,15 +125,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     }
     // Fragmented requests never answered, with ICMP reassembly errors.
     for sa in &a.sas {
+        let reasm: Vec<u64> = super::icmp_for(a, sa)
+            .filter(|i| i.kind == ErrorKind::TimeExceeded && i.code == 1)
+            .map(|i| i.frame)
+            .collect();
         for p in pending(sa) {
             if !p.fragmented() || p.sends.len() < 2 {
                 continue;
             }
-            let reasm: Vec<u64> = super::icmp_for(a, sa)
-                .iter()
-                .filter(|i| i.kind == ErrorKind::TimeExceeded && i.code == 1)
-                .map(|i| i.frame)
-                .collect();
             let first = p.first();
             let mut msg = format!(
                 "The {} ({} bytes, {} IP fragments) was sent {} times and never answered: its fragments do not get through",
@@ -164,7 +163,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ));
             }
             let mut frames = p.all_frames.clone();
-            frames.extend(reasm);
+            frames.extend(&reasm);
             e.emit(
                 Draft::new(Severity::Error, msg, frames)
                     .ja(ja)

@@ -281,11 +281,9 @@ pub(crate) fn esp_between<'a>(
 }
 
 /// ICMP errors tied to an SA.
-pub(crate) fn icmp_for<'a>(a: &'a Analysis, sa: &IkeSa) -> Vec<&'a IcmpFact> {
-    a.icmp_errors
-        .iter()
-        .filter(|i| i.sa == Some(sa.index))
-        .collect()
+pub(crate) fn icmp_for<'a>(a: &'a Analysis, sa: &IkeSa) -> impl Iterator<Item = &'a IcmpFact> {
+    let index = sa.index;
+    a.icmp_errors.iter().filter(move |i| i.sa == Some(index))
 }
 
 /// The SAs to judge: the latest attempt of each retry chain is the one

@@ -2,11 +2,9 @@
 //! the tunnel carries.
 
 use super::fixes;
-use super::frame_list_ja;
+use super::{frame_list, frame_list_ja};
 use crate::diag::pmtu::{assumed_suite, path_mtu};
-use crate::diag::{
-    Confidence, Draft, Emitter, Rule, RuleDoc, Severity, frame_list_pub as frame_list,
-};
+use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity};
 use crate::mtu::{Access, Encapsulation, Mode, TunnelLimits};
 use crate::session::Analysis;
 use crate::wire::icmp::ErrorKind;

@@ -48,7 +48,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         let responder_on_4500 = msgs
             .iter()
             .any(|m| !m.from_initiator && m.transport == Transport::UdpNatt);
-        if responder_on_4500 || !icmp_for(a, sa).is_empty() {
+        if responder_on_4500 || icmp_for(a, sa).next().is_some() {
             continue;
         }
         for p in pending(sa) {

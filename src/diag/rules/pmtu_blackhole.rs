@@ -37,10 +37,7 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        let frag_needed = a
-            .icmp_errors
-            .iter()
-            .any(|i| i.sa == Some(sa.index) && i.kind == ErrorKind::FragmentationNeeded);
+        let frag_needed = super::icmp_for(a, sa).any(|i| i.kind == ErrorKind::FragmentationNeeded);
         if frag_needed {
             continue;
         }

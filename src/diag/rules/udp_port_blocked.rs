@@ -38,9 +38,22 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    // Every address that sent IKE somewhere in the capture, once (not per
+    // pending message per SA).
+    let ike_senders: std::collections::HashSet<std::net::IpAddr> = a
+        .sas
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .flat_map(|x| &x.messages)
+        .map(|m| m.src.addr)
+        .collect();
     for sa in &a.sas {
-        let responder_spoke = sa.messages().iter().any(|m| !m.from_initiator);
-        if responder_spoke || !icmp_for(a, sa).is_empty() {
+        let responder_spoke = sa
+            .exchanges
+            .iter()
+            .flat_map(|x| &x.messages)
+            .any(|m| !m.from_initiator);
+        if responder_spoke || icmp_for(a, sa).next().is_some() {
             continue;
         }
         for p in pending(sa) {
@@ -49,11 +62,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             // A single transmission proves little (the capture may just end);
             // and if the responder speaks IKE anywhere in the capture, the
             // port is not blocked.
-            let responder_heard = a
-                .sas
-                .iter()
-                .flat_map(|s| s.messages())
-                .any(|m| m.src.addr == first.dst.addr);
+            let responder_heard = ike_senders.contains(&first.dst.addr);
             if !opening || !first.from_initiator || p.sends.len() < 2 || responder_heard {
                 continue;
             }
