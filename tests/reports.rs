@@ -106,7 +106,8 @@ fn every_lab_capture_renders_in_every_format() {
     let mut seen_keys = BTreeSet::new();
     for path in lab_captures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let r = common::report(&path);
+        // With the key tables beside the capture, so `decryption` is filled.
+        let r = common::report_with_keys(&path);
         let t = text::render(&r, 100);
         assert!(t.contains("Verdict:"), "{name}");
         let md = markdown::render(&r);
@@ -185,7 +186,9 @@ fn redaction_leaks_no_address_in_any_format() {
     for path in lab_captures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let originals = addresses(&path);
-        let mut r = common::report(&path);
+        // With keys: the key files' names carry the capture's name too.
+        let mut r = common::report_with_keys(&path);
+        let stem = name.trim_end_matches(".pcap");
         r.file = path.display().to_string();
         Redactor::new().report(&mut r);
         let outputs = [
@@ -202,6 +205,12 @@ fn redaction_leaks_no_address_in_any_format() {
                 );
             }
             assert!(!out.contains(&name), "{name}: the file name leaks");
+            for table in ["ikev2_decryption_table", "ikev1_decryption_table", "esp_sa"] {
+                assert!(
+                    !out.contains(&format!("{stem}.{table}")),
+                    "{name}: a key file name leaks"
+                );
+            }
         }
         checked += 1;
     }
