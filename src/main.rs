@@ -291,15 +291,7 @@ fn main() -> ExitCode {
                 Some("html" | "htm") => ReportFormat::Html,
                 _ => ReportFormat::Text,
             });
-            let lang = match lang {
-                Some(LangArg::En) => report::Lang::En,
-                Some(LangArg::Ja) => report::Lang::Ja,
-                None => report::Lang::from_locale(
-                    std::env::var("LC_ALL").ok().as_deref(),
-                    std::env::var("LC_MESSAGES").ok().as_deref(),
-                    std::env::var("LANG").ok().as_deref(),
-                ),
-            };
+            let lang = lang_of(lang);
             let opts = AnalyzeOptions {
                 lang,
                 format,
@@ -335,20 +327,7 @@ fn main() -> ExitCode {
             output.as_deref(),
         ),
         Command::Merge { files, format } => merge_command(&files, format),
-        Command::Rules { rule, lang } => {
-            let ja = match lang {
-                Some(LangArg::Ja) => true,
-                Some(LangArg::En) => false,
-                None => {
-                    report::Lang::from_locale(
-                        std::env::var("LC_ALL").ok().as_deref(),
-                        std::env::var("LC_MESSAGES").ok().as_deref(),
-                        std::env::var("LANG").ok().as_deref(),
-                    ) == report::Lang::Ja
-                }
-            };
-            rules(rule.as_deref(), ja)
-        }
+        Command::Rules { rule, lang } => rules(rule.as_deref(), lang_of(lang) == report::Lang::Ja),
         Command::Mtu {
             path_mtu,
             access,
@@ -463,7 +442,6 @@ fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitC
             failed = true;
         }
     }
-    let _ = io::stderr().is_terminal();
     if failed {
         ExitCode::from(2)
     } else {
@@ -477,6 +455,19 @@ fn terminal_width() -> u16 {
         .and_then(|c| c.parse().ok())
         .filter(|w: &u16| *w >= 60)
         .unwrap_or(120)
+}
+
+/// `--lang`, else the locale (LC_ALL, LC_MESSAGES, LANG).
+fn lang_of(arg: Option<LangArg>) -> report::Lang {
+    match arg {
+        Some(LangArg::En) => report::Lang::En,
+        Some(LangArg::Ja) => report::Lang::Ja,
+        None => report::Lang::from_locale(
+            std::env::var("LC_ALL").ok().as_deref(),
+            std::env::var("LC_MESSAGES").ok().as_deref(),
+            std::env::var("LANG").ok().as_deref(),
+        ),
+    }
 }
 
 struct AnalyzeOptions {
@@ -535,16 +526,14 @@ fn analyze(
             extra_ports: ports.clone(),
             ..DecodeConfig::default()
         };
-        let builder = opts.keys.builder_for(path);
-        let analysis = ikediag::session::analyze_with(&mut reader, config, builder);
-        if let Some(e) = &analysis.read_error {
+        let mut rep = report::of_capture(path, &mut reader, config, &opts.keys, &sel);
+        if let Some(e) = &rep.capture.read_error {
             eprintln!(
                 "ikediag: {e} (the {} frames before it were analysed)",
-                analysis.stats.frames
+                rep.capture.frames
             );
             tool_failed = true;
         }
-        let mut rep = report::build(&path.display().to_string(), &analysis, &sel);
         if opts.redact {
             report::redact::Redactor::new().report(&mut rep);
         }
@@ -698,11 +687,7 @@ fn scan_command(
         }
     };
     opts.full_report &= format == ScanFormat::Ndjson;
-    let total_bytes: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    let total_bytes: u64 = files.iter().map(|(_, size)| size).sum();
     let bar = if io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(total_bytes);
         b.set_style(
@@ -728,8 +713,8 @@ fn scan_command(
         },
         None => Box::new(io::BufWriter::new(io::stdout())),
     });
-    let one = |p: &PathBuf| {
-        let mut e = scan::scan_file(p, &opts);
+    let one = |(p, size): &(PathBuf, u64)| {
+        let mut e = scan::scan_file(p, *size, &opts);
         bar.inc(e.size);
         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if !e.error_rules.is_empty() || e.kind != "capture" {

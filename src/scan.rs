@@ -68,11 +68,15 @@ pub fn sniff(path: &Path) -> Sniff {
     }
 }
 
+/// A path [`collect`] could not read, and why.
+pub type WalkError = (PathBuf, String);
+
 /// Every file under the paths (directories recursively, hidden entries
 /// included), sorted; symbolic links are followed, but a directory reached
-/// twice (a link loop) is walked once.
-pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
-    let mut files = BTreeSet::new();
+/// twice (a link loop) is walked once. Each file comes with its size;
+/// paths that could not be read come with the error.
+pub fn collect(paths: &[PathBuf]) -> (Vec<(PathBuf, u64)>, Vec<WalkError>) {
+    let mut files = BTreeMap::new();
     let mut errors = Vec::new();
     let mut seen_dirs: HashSet<PathBuf> = HashSet::new();
     let mut stack: Vec<PathBuf> = paths.to_vec();
@@ -98,7 +102,7 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
                 Err(e) => errors.push((p, e.to_string())),
             }
         } else if meta.is_file() {
-            files.insert(p);
+            files.insert(p, meta.len());
         }
     }
     (files.into_iter().collect(), errors)
@@ -165,7 +169,7 @@ pub struct FileEntry {
 }
 
 impl FileEntry {
-    fn from_report(path: &Path, size: u64, r: &Report, read_error: Option<String>) -> Self {
+    fn from_report(path: &Path, size: u64, r: &Report) -> Self {
         let mut rules: Vec<String> = Vec::new();
         let mut error_rules: Vec<String> = Vec::new();
         for f in &r.findings {
@@ -188,12 +192,12 @@ impl FileEntry {
             path: path.display().to_string(),
             size,
             sha256: None,
-            kind: if read_error.is_some() {
+            kind: if r.capture.read_error.is_some() {
                 "unreadable".into()
             } else {
                 "capture".into()
             },
-            error: read_error,
+            error: r.capture.read_error.clone(),
             outcome: serde_json::to_value(r.verdict.outcome)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string)),
@@ -251,8 +255,8 @@ fn sha256_of(path: &Path) -> Option<String> {
 
 /// Analyses one file into its entry. Never panics on the file's content;
 /// every problem becomes the entry's `error`.
-pub fn scan_file(path: &Path, opts: &ScanOptions) -> FileEntry {
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+/// `size` is the file's length as [`collect`] found it.
+pub fn scan_file(path: &Path, size: u64, opts: &ScanOptions) -> FileEntry {
     let sha256 = if opts.sha256 { sha256_of(path) } else { None };
     let base = FileEntry {
         path: path.display().to_string(),
@@ -291,10 +295,8 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> FileEntry {
         extra_ports: opts.extra_ports.clone(),
         ..DecodeConfig::default()
     };
-    let builder = opts.keys.builder_for(path);
-    let analysis = crate::session::analyze_with(&mut reader, config, builder);
-    let rep = report::build(&path.display().to_string(), &analysis, &opts.rules);
-    let mut entry = FileEntry::from_report(path, size, &rep, analysis.read_error.clone());
+    let rep = report::of_capture(path, &mut reader, config, &opts.keys, &opts.rules);
+    let mut entry = FileEntry::from_report(path, size, &rep);
     entry.sha256 = sha256;
     if opts.full_report {
         entry.report = serde_json::to_value(&rep).ok();

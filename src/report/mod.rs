@@ -315,7 +315,7 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
                 } else {
                     "responder"
                 },
-                request_frames: e.requests().map(|m| m.frame).collect(),
+                request_frames: e.request_frames(),
                 response_frames: e.responses().map(|m| m.frame).collect(),
                 answered: e.is_answered(),
                 unanswered: pending.iter().any(|p| std::ptr::eq(p.exchange, e)),
@@ -436,6 +436,19 @@ pub fn keys_line(r: &Report, ja: bool) -> Option<String> {
         }
     }
     Some(line)
+}
+
+/// Analyses an opened capture with its keys and judges it: what `analyze`
+/// and `scan` do for each file (the report names it by `path`).
+pub fn of_capture(
+    path: &std::path::Path,
+    reader: &mut crate::capture::CaptureReader,
+    config: crate::decode::DecodeConfig,
+    keys: &crate::session::KeySource,
+    sel: &RuleSelection,
+) -> Report {
+    let a = crate::session::analyze_with(reader, config, keys.builder_for(path));
+    build(&path.display().to_string(), &a, sel)
 }
 
 /// Judges the facts and builds the report.

@@ -61,34 +61,32 @@ pub fn read_tsv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         .collect()
 }
 
-/// Analyses a capture and builds its report, as `ikediag analyze` does.
+/// Analyses a capture and builds its report, as `ikediag analyze` does
+/// with `--no-auto-keys` (the report names the file by its name only).
 pub fn report(path: &Path) -> ikediag::report::Report {
-    let mut reader = CaptureReader::open(path).expect("open capture");
-    let a = ikediag::session::analyze_reader(&mut reader, DecodeConfig::default());
-    ikediag::report::build(
-        &path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default(),
-        &a,
-        &ikediag::diag::RuleSelection::default(),
-    )
+    report_keys(path, &ikediag::session::KeySource::default())
 }
 
 /// As [`report`], with the key tables beside the capture (what
 /// `ikediag analyze` does by default).
 pub fn report_with_keys(path: &Path) -> ikediag::report::Report {
+    report_keys(path, &ikediag::session::KeySource::new(&[], true))
+}
+
+fn report_keys(path: &Path, keys: &ikediag::session::KeySource) -> ikediag::report::Report {
     let mut reader = CaptureReader::open(path).expect("open capture");
-    let b = ikediag::session::KeySource::new(&[], true).builder_for(path);
-    let a = ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b);
-    ikediag::report::build(
-        &path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default(),
-        &a,
+    let mut r = ikediag::report::of_capture(
+        path,
+        &mut reader,
+        DecodeConfig::default(),
+        keys,
         &ikediag::diag::RuleSelection::default(),
-    )
+    );
+    r.file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    r
 }
 
 /// A lab label (`*.label`, TOML), the few keys the tests read.
