@@ -61,14 +61,6 @@ pub struct MessageRecord {
     pub tunnel: Option<Tunnel>,
 }
 
-fn hex8(b: &[u8; 8]) -> String {
-    let mut s = String::with_capacity(16);
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
-}
-
 impl MessageRecord {
     pub fn from_datagram(d: &IkeDatagram<'_>) -> Self {
         let seen = &d.seen;
@@ -119,8 +111,8 @@ impl MessageRecord {
                     r.encrypted = h.is_encrypted_v1();
                 }
                 r.message_id = Some(h.message_id);
-                r.ispi = Some(hex8(&h.ispi));
-                r.rspi = Some(hex8(&h.rspi));
+                r.ispi = Some(crate::session::hex(&h.ispi));
+                r.rspi = Some(crate::session::hex(&h.rspi));
                 r.payloads = m.payload_names();
                 r.notify_types = m.notify_types();
                 r.notify = m

@@ -34,6 +34,7 @@ pub mod linktype {
     pub const RAW_OLD: u32 = 12; // OpenBSD DLT_RAW; also 14 on some systems
     pub const RAW_BSD: u32 = 14;
     pub const PPP: u32 = 9;
+    pub const PPP_HDLC: u32 = 50;
     pub const LOOP: u32 = 108;
     pub const RAW: u32 = 101;
     pub const LINUX_SLL: u32 = 113;

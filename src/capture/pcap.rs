@@ -125,9 +125,8 @@ impl PcapReader {
             None => return Err(Fail::Truncated(off, "pcap file header".into())),
         };
         let magic_le = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
-        let big_endian = magic_le.swap_bytes() == MAGIC_USEC
-            || magic_le.swap_bytes() == MAGIC_NSEC
-            || magic_le.swap_bytes() == MAGIC_MODIFIED;
+        // `is_pcap_magic` accepted it in one byte order or the other.
+        let big_endian = !matches!(magic_le, MAGIC_USEC | MAGIC_NSEC | MAGIC_MODIFIED);
         let magic = if big_endian {
             magic_le.swap_bytes()
         } else {
@@ -219,7 +218,7 @@ impl PcapReader {
 
     fn try_variant(&self, data: &[u8], v: Variant) -> u32 {
         let hl = v.header_len();
-        let max_wtap = max_snaplen_for_linktype(self.linktype);
+        let max_wtap = self.max_incl;
         let mut at = 0usize;
         for _ in 0..3 {
             let rest = data.get(at..).unwrap_or(&[]);

@@ -11,8 +11,9 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockModeDecrypt, KeyIvInit, StreamCipher};
 use hmac::{Hmac, Mac};
 
-use super::keys::{EncAlg, Ikev2Sa, IntegAlg, KeyStore, hex};
-use crate::ike::{self, IkeAnomaly, IkeHeader, IkeMessage, PayloadDetail};
+use super::keys::{EncAlg, Ikev2Sa, IntegAlg, KeyStore};
+use crate::ike::{self, IkeHeader, IkeMessage, PayloadDetail};
+use crate::session::hex;
 
 /// Why a message could not be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,13 +124,7 @@ impl Decrypted {
     /// `payload_names()` etc. work. Payload offsets and anomaly offsets count
     /// from the start of [`Decrypted::plaintext`].
     pub fn inner(&self) -> IkeMessage<'_> {
-        let (payloads, anomalies): (_, Vec<IkeAnomaly>) =
-            ike::parse_payload_chain(&self.plaintext, 2, self.first_payload);
-        IkeMessage {
-            header: self.header,
-            payloads,
-            anomalies,
-        }
+        ike::parse_payload_chain(&self.plaintext, self.header, self.first_payload)
     }
 }
 

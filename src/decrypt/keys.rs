@@ -10,6 +10,7 @@
 //! `#` starts a comment line; blank lines are skipped. A bad line is an
 //! error with its file and line number and never stops the other lines.
 
+use crate::session::hex;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -474,9 +475,13 @@ fn split_fields(line: &str) -> Result<Vec<String>, String> {
                     }
                     '\\' => match chars.next() {
                         Some('x') => {
+                            // Two hex digits, strictly (no sign, as in keys).
                             let h: String = chars.by_ref().take(2).collect();
-                            let b = u8::from_str_radix(&h, 16)
-                                .map_err(|_| format!("bad escape \\x{h} in a quoted field"))?;
+                            let b = match h.as_bytes() {
+                                &[a, b] => hex_val(a).zip(hex_val(b)).map(|(a, b)| a << 4 | b),
+                                _ => None,
+                            }
+                            .ok_or_else(|| format!("bad escape \\x{h} in a quoted field"))?;
                             field.push(char::from(b));
                         }
                         Some(c) => field.push(c),
@@ -654,10 +659,6 @@ fn parse_esp(f: &[String]) -> Result<EspSa, String> {
     })
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,6 +730,9 @@ mod tests {
             vec!["a,b", "c", "d\"e"]
         );
         assert!(split_fields(r#""abc"#).is_err());
+        // \x takes exactly two hex digits (u8::from_str_radix took "+4").
+        assert!(split_fields(r#""a\x+4""#).is_err());
+        assert!(split_fields(r#""a\x4""#).is_err());
         assert!(split_fields(r#""a"x,b"#).is_err());
         assert!(split_fields(r#""\x4""#).is_err());
     }

@@ -267,8 +267,7 @@ impl IdPayload<'_> {
     /// The identity as an address, for ID_IPV4_ADDR / ID_IPV6_ADDR.
     pub fn ip_addr(&self) -> Option<std::net::IpAddr> {
         match self.id_type {
-            1 => ip_from(self.data),
-            5 => ip_from(self.data),
+            1 | 5 => ip_from(self.data),
             _ => None,
         }
     }
@@ -943,30 +942,18 @@ pub fn parse(data: &[u8]) -> Result<IkeMessage<'_>, IkeError> {
 /// plaintext of an IKEv2 SK payload (RFC 7296 §3.14), whose first payload
 /// type is the SK payload's Next Payload field. `data` holds the payloads
 /// only (no padding, no ICV); offsets in the returned payloads and anomalies
-/// count from the start of `data`. Same guarantees as [`parse`]: no panic,
-/// O(n), everything wrong is an [`IkeAnomaly`].
-pub fn parse_payload_chain(
-    data: &[u8],
-    version: u8,
-    first_payload: u8,
-) -> (Vec<Payload<'_>>, Vec<IkeAnomaly>) {
+/// count from the start of `data`. The message carries `header` (the
+/// outer message's), so its queries work as for a parsed message. Same
+/// guarantees as [`parse`]: no panic, O(n), everything wrong is an
+/// [`IkeAnomaly`].
+pub fn parse_payload_chain(data: &[u8], header: IkeHeader, first_payload: u8) -> IkeMessage<'_> {
     let mut msg = IkeMessage {
-        header: IkeHeader {
-            ispi: [0; 8],
-            rspi: [0; 8],
-            next_payload: first_payload,
-            major_version: version,
-            minor_version: 0,
-            exchange_type: 0,
-            flags: 0,
-            message_id: 0,
-            length: 0,
-        },
+        header,
         payloads: Vec::new(),
         anomalies: Vec::new(),
     };
-    walk_chain(data, 0, version, first_payload, &mut msg);
-    (msg.payloads, msg.anomalies)
+    walk_chain(data, 0, header.major_version, first_payload, &mut msg);
+    msg
 }
 
 /// Walks the generic payload chain from `start` (the end of the header, or 0

@@ -781,7 +781,7 @@ fn corpus_assets_match_embedded_hex() {
         "/../shared/corpus/public/ipsec-parser"
     );
     let Ok(req) = std::fs::read(format!("{root}/ike-sa-init-req.bin")) else {
-        println!("corpus not found under {root}; skipping");
+        crate::skip_note(&format!("SKIPPED: corpus not found under {root}"));
         return;
     };
     assert_eq!(req, hex(IPSEC_PARSER_INIT_REQ));

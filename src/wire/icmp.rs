@@ -152,22 +152,17 @@ pub fn quoted(data: &[u8]) -> Option<Quoted> {
             q.dst_port = be16(pl, 2);
             let body = pl.get(8..).unwrap_or(&[]);
             let natt = q.src_port == Some(udp::NATT_PORT) || q.dst_port == Some(udp::NATT_PORT);
-            let ike = if natt {
-                match be32(body, 0) {
-                    Some(0) => body.get(4..),
-                    Some(spi) => {
-                        q.esp_spi = Some(spi);
-                        None
-                    }
-                    None => None,
-                }
+            let role = if natt {
+                udp::PortRole::Natt
             } else {
-                Some(body)
+                udp::PortRole::Ike
             };
-            if let Some(b) = ike.and_then(|b| b.get(..8)) {
-                let mut s = [0u8; 8];
-                s.copy_from_slice(b);
-                q.ike_ispi = Some(s);
+            match udp::classify(role, body) {
+                udp::IkePortPayload::Ike { data, .. } => {
+                    q.ike_ispi = data.first_chunk::<8>().copied();
+                }
+                udp::IkePortPayload::Esp { spi, .. } => q.esp_spi = Some(spi),
+                _ => {}
             }
         }
         50 => q.esp_spi = be32(p.payload, 0),

@@ -73,12 +73,10 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<NetPacket<'_>, LinkError> {
             ethertype(proto, data.get(20..).ok_or(LinkError::Truncated)?, 0, false)
         }
         linktype::NFLOG => nflog(data),
-        linktype::PPP | PPP_HDLC => ppp(data, 0, false),
+        linktype::PPP | linktype::PPP_HDLC => ppp(data, 0, false),
         other => Err(LinkError::UnsupportedLinkType(other)),
     }
 }
-
-const PPP_HDLC: u32 = 50;
 
 fn plain(kind: NetKind, data: &[u8]) -> NetPacket<'_> {
     NetPacket {
