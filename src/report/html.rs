@@ -359,10 +359,7 @@ fn render_inner(r: &Report, lang: Lang) -> String {
             esc(&sa.responder),
             sa.ispi,
             sa.rspi,
-            serde_json::to_value(sa.capture_side)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            super::wire_name(sa.capture_side),
             w.to_lowercase(),
             sa.failed_exchange
                 .as_ref()
@@ -398,11 +395,7 @@ fn render_inner(r: &Report, lang: Lang) -> String {
                 let _ = writeln!(
                     s,
                     "<p><strong>{}</strong></p><pre>{}</pre>",
-                    esc(&if ja {
-                        super::text::platform_ja(&step.platform)
-                    } else {
-                        step.platform.clone()
-                    }),
+                    esc(&super::platform_label(&step.platform, ja)),
                     esc(&step.commands.join("\n"))
                 );
             }

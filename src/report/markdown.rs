@@ -263,10 +263,7 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
             sa.ispi,
             sa.rspi,
             l("captured at", "キャプチャ地点"),
-            serde_json::to_value(sa.capture_side)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            super::wire_name(sa.capture_side),
             l("outcome", "結果"),
             outcome(sa.outcome, lang).to_lowercase(),
             sa.failed_exchange
@@ -336,11 +333,7 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
                 let _ = writeln!(
                     s,
                     "**{}**\n\n```\n{}\n```\n",
-                    cell(&if ja {
-                        super::text::platform_ja(&step.platform)
-                    } else {
-                        step.platform.clone()
-                    }),
+                    cell(&super::platform_label(&step.platform, ja)),
                     step.commands.join("\n").replace("```", "'''")
                 );
             }

@@ -236,10 +236,7 @@ fn ladder(a: &Analysis, sa: &IkeSa, t0: i64) -> Vec<LadderEvent> {
             kind: "icmp",
             label: format!(
                 "ICMP {} from {}{}",
-                serde_json::to_value(c.kind)
-                    .ok()
-                    .and_then(|x| x.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                wire_name(c.kind),
                 c.src,
                 c.mtu.map(|m| format!(", MTU {m}")).unwrap_or_default()
             ),
@@ -360,6 +357,96 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
         exchanges,
         ladder: ladder(a, sa, a.stats.first_ts_ns.unwrap_or(sa.first_ts_ns)),
     }
+}
+
+/// A fix step's platform as the report shows it in its language.
+pub fn platform_label(p: &str, ja: bool) -> String {
+    if ja { platform_ja(p) } else { p.to_string() }
+}
+
+/// Japanese names for the fix platforms (product names stay as they are).
+fn platform_ja(p: &str) -> String {
+    let table = [
+        (
+            "On the VPN server, while the client connects",
+            "VPN サーバ上で、クライアントの接続中に",
+        ),
+        (
+            "Windows client (elevated prompt)",
+            "Windows クライアント (管理者権限のプロンプト)",
+        ),
+        (
+            "Windows client behind NAT",
+            "NAT の背後の Windows クライアント",
+        ),
+        ("Windows client", "Windows クライアント"),
+        ("Windows RRAS / client", "Windows RRAS / クライアント"),
+        ("Windows (RRAS VPN server)", "Windows (RRAS VPN サーバ)"),
+        (
+            "Linux (nftables), both directions",
+            "Linux (nftables)、双方向",
+        ),
+        (
+            "Linux (iptables), both directions",
+            "Linux (iptables)、双方向",
+        ),
+        (
+            "Linux firewall in front of the VPN server (nftables)",
+            "VPN サーバの前段の Linux ファイアウォール (nftables)",
+        ),
+        (
+            "Linux firewall (iptables)",
+            "Linux ファイアウォール (iptables)",
+        ),
+        (
+            "Linux firewall (remote peer)",
+            "Linux ファイアウォール (相手側ピア)",
+        ),
+        (
+            "Cloud security group / ACL",
+            "クラウドのセキュリティグループ / ACL",
+        ),
+        (
+            "Firewalls / NAT on the path",
+            "経路上のファイアウォール / NAT",
+        ),
+        (
+            "Firewalls on the path (nftables)",
+            "経路上のファイアウォール (nftables)",
+        ),
+        (
+            "Any firewall on the path",
+            "経路上のすべてのファイアウォール",
+        ),
+        ("strongSwan (remote peer)", "strongSwan (相手側ピア)"),
+        (
+            "strongSwan (route-based, XFRM interface or VTI)",
+            "strongSwan (ルートベース、XFRM インタフェースまたは VTI)",
+        ),
+        (
+            "Yamaha RTX (tunnel configuration)",
+            "Yamaha RTX (トンネルの設定)",
+        ),
+        (
+            "Cisco IOS (tunnel interface)",
+            "Cisco IOS (トンネルインタフェース)",
+        ),
+        ("Any", "共通"),
+    ];
+    table
+        .iter()
+        .find(|(en, _)| *en == p)
+        .map(|(_, ja)| (*ja).to_string())
+        .unwrap_or_else(|| p.to_string())
+}
+
+/// The name an enum has in the JSON report (its serde name), for the
+/// human formats.
+pub fn wire_name<T: Serialize>(x: T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// One line on the keys used, for the human reports: which files (found

@@ -141,26 +141,15 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
         }
         for f in &r.findings {
             let conf = match f.confidence {
-                crate::diag::Confidence::Certain => String::new(),
-                c => format!(
-                    " [{}]",
-                    serde_json::to_value(c)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                ),
+                crate::diag::Confidence::Certain => "",
+                crate::diag::Confidence::Likely => l(" [likely]", " [推定: 確度高]"),
+                crate::diag::Confidence::Possible => l(" [possible]", " [推定: 確度低]"),
             };
             let sev = match (ja, f.severity) {
                 (false, x) => x.as_str(),
                 (true, crate::diag::Severity::Error) => "エラー",
                 (true, crate::diag::Severity::Warning) => "警告",
                 (true, crate::diag::Severity::Info) => "情報",
-            };
-            let conf = if ja {
-                conf.replace("[likely]", "[推定: 確度高]")
-                    .replace("[possible]", "[推定: 確度低]")
-            } else {
-                conf
             };
             t.add_row([
                 sev.to_string(),
@@ -192,10 +181,7 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
             sa.ispi,
             sa.rspi,
             l("captured at", "キャプチャ地点"),
-            serde_json::to_value(sa.capture_side)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            super::wire_name(sa.capture_side)
         );
         let mut extra = Vec::new();
         if let Some(r) = sa.retry_of {
@@ -342,15 +328,7 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
             }
             let _ = writeln!(s, "\n  {} {}:", g.code, g.name);
             for step in g.steps {
-                let _ = writeln!(
-                    s,
-                    "    {}:",
-                    if ja {
-                        platform_ja(&step.platform)
-                    } else {
-                        step.platform.clone()
-                    }
-                );
+                let _ = writeln!(s, "    {}:", super::platform_label(&step.platform, ja));
                 for c in &step.commands {
                     for line in c.lines() {
                         let _ = writeln!(s, "      {line}");
@@ -360,80 +338,4 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
         }
     }
     s
-}
-
-/// Japanese names for the fix platforms (product names stay as they are).
-pub fn platform_ja(p: &str) -> String {
-    let table = [
-        (
-            "On the VPN server, while the client connects",
-            "VPN サーバ上で、クライアントの接続中に",
-        ),
-        (
-            "Windows client (elevated prompt)",
-            "Windows クライアント (管理者権限のプロンプト)",
-        ),
-        (
-            "Windows client behind NAT",
-            "NAT の背後の Windows クライアント",
-        ),
-        ("Windows client", "Windows クライアント"),
-        ("Windows RRAS / client", "Windows RRAS / クライアント"),
-        ("Windows (RRAS VPN server)", "Windows (RRAS VPN サーバ)"),
-        (
-            "Linux (nftables), both directions",
-            "Linux (nftables)、双方向",
-        ),
-        (
-            "Linux (iptables), both directions",
-            "Linux (iptables)、双方向",
-        ),
-        (
-            "Linux firewall in front of the VPN server (nftables)",
-            "VPN サーバの前段の Linux ファイアウォール (nftables)",
-        ),
-        (
-            "Linux firewall (iptables)",
-            "Linux ファイアウォール (iptables)",
-        ),
-        (
-            "Linux firewall (remote peer)",
-            "Linux ファイアウォール (相手側ピア)",
-        ),
-        (
-            "Cloud security group / ACL",
-            "クラウドのセキュリティグループ / ACL",
-        ),
-        (
-            "Firewalls / NAT on the path",
-            "経路上のファイアウォール / NAT",
-        ),
-        (
-            "Firewalls on the path (nftables)",
-            "経路上のファイアウォール (nftables)",
-        ),
-        (
-            "Any firewall on the path",
-            "経路上のすべてのファイアウォール",
-        ),
-        ("strongSwan (remote peer)", "strongSwan (相手側ピア)"),
-        (
-            "strongSwan (route-based, XFRM interface or VTI)",
-            "strongSwan (ルートベース、XFRM インタフェースまたは VTI)",
-        ),
-        (
-            "Yamaha RTX (tunnel configuration)",
-            "Yamaha RTX (トンネルの設定)",
-        ),
-        (
-            "Cisco IOS (tunnel interface)",
-            "Cisco IOS (トンネルインタフェース)",
-        ),
-        ("Any", "共通"),
-    ];
-    table
-        .iter()
-        .find(|(en, _)| *en == p)
-        .map(|(_, ja)| (*ja).to_string())
-        .unwrap_or_else(|| p.to_string())
 }
