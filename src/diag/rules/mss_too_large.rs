@@ -43,7 +43,6 @@ pub(crate) static RULE: Rule = Rule {
 
 /// The tightest limits over the common access lines, when the path is unknown.
 fn conservative() -> Option<(TunnelLimits, &'static str)> {
-    let suite = fixes::assumed_suite();
     let mut best: Option<(TunnelLimits, &'static str)> = None;
     for (acc, name) in [
         (Access::Ethernet, "Ethernet"),
@@ -52,15 +51,7 @@ fn conservative() -> Option<(TunnelLimits, &'static str)> {
         (Access::PppoeMapE, "MAP-E over PPPoE"),
     ] {
         // NAT traversal assumed: it adds 8 bytes, so the result fits either way.
-        let l = Encapsulation {
-            mode: Mode::Tunnel,
-            natt: true,
-            outer_ipv6: false,
-            tcp: false,
-            ah: false,
-            suite: suite.clone(),
-        }
-        .limits(acc.path_mtu())?;
+        let l = fixes::limits(acc.path_mtu(), true, false)?;
         if best
             .as_ref()
             .is_none_or(|(b, _)| l.tunnel_mtu < b.tunnel_mtu)
