@@ -31,6 +31,9 @@ pub fn esc(s: &str) -> String {
 const CSS: &str = r#"
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px; color: #1b1b1b; line-height: 1.4; }
 h1 { font-size: 1.5em; margin-bottom: .2em; }
+table.side th { text-align: left; vertical-align: top; }
+table.side td { vertical-align: top; font-family: ui-monospace, monospace; font-size: .9em; }
+tr.mismatch th, tr.mismatch td { background: #fdecea; color: #8a1c1c; }
 .meta { color: #555; }
 .verdict { border-left: 6px solid #888; padding: .6em 1em; margin: 1em 0; background: #f6f6f6; }
 .verdict.failure { border-color: #c62828; background: #fdecea; }
@@ -50,6 +53,35 @@ svg.ladder text { font-family: ui-monospace, Menlo, Consolas, monospace; font-si
 .legend span { display: inline-block; margin-right: 1em; font-size: .85em; }
 @media print { body { margin: 0; max-width: none; } .verdict, pre { break-inside: avoid; } svg.ladder { break-inside: avoid; } }
 "#;
+
+/// A side-by-side table; rows where the sides disagree get the
+/// `mismatch` class (highlighted) and a `≠` mark.
+fn side_table(s: &mut String, header: [&str; 3], rows: &[super::SideRow]) {
+    let _ = writeln!(
+        s,
+        "<table class=\"side\">\n<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        esc(header[0]),
+        esc(header[1]),
+        esc(header[2])
+    );
+    for r in rows {
+        let cell = |t: &str| esc(t).replace('\n', "<br>");
+        let _ = writeln!(
+            s,
+            "<tr{}><th>{}{}</th><td>{}</td><td>{}</td></tr>",
+            if r.mismatch {
+                " class=\"mismatch\""
+            } else {
+                ""
+            },
+            if r.mismatch { "&ne; " } else { "" },
+            esc(&r.label),
+            cell(&r.left),
+            cell(&r.right)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+}
 
 fn outcome(o: Outcome) -> (&'static str, &'static str) {
     match o {
@@ -367,6 +399,56 @@ fn render_inner(r: &Report, lang: Lang) -> String {
                 .unwrap_or_default()
         );
         ladder_svg(&mut s, sa);
+        if let Some(p) = &sa.peers {
+            let _ = writeln!(
+                s,
+                "<h3>{}</h3>",
+                if ja {
+                    "ピア (メッセージの内容)"
+                } else {
+                    "Peers (what their messages say)"
+                }
+            );
+            side_table(
+                &mut s,
+                if ja {
+                    ["", "イニシエータ", "レスポンダ"]
+                } else {
+                    ["", "Initiator", "Responder"]
+                },
+                &super::peer_rows(p, ja),
+            );
+        }
+        for c in &sa.child_sas {
+            let _ = writeln!(
+                s,
+                "<h3>CHILD SA ({}): {} {} / {} {}</h3>",
+                esc(&c.exchange),
+                if ja {
+                    "提案 フレーム"
+                } else {
+                    "proposed in frame"
+                },
+                c.request_frame,
+                if ja {
+                    "応答 フレーム"
+                } else {
+                    "answered in frame"
+                },
+                c.response_frame
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| if ja { "なし" } else { "none" }.into())
+            );
+            side_table(
+                &mut s,
+                if ja {
+                    ["", "提案", "選択"]
+                } else {
+                    ["", "Proposed", "Chosen"]
+                },
+                &super::child_rows(c, ja),
+            );
+        }
         let _ = writeln!(
             s,
             "<p class=\"legend\"><span style=\"color:#1565c0\">&#9472; request</span><span style=\"color:#2e7d32\">- - response</span><span style=\"color:#ef6c00\">&#9472; retransmission</span><span style=\"color:#c62828\">&#9472;&#10005; unanswered / lost</span><span style=\"color:#757575\">&middot;&middot; ESP</span><span style=\"color:#6a1b9a\">- ICMP</span></p>"

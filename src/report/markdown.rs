@@ -20,6 +20,36 @@ fn cell(s: &str) -> String {
         .replace("&lt;br>", "<br>")
 }
 
+/// A side-by-side table; rows where the sides disagree are marked `≠` and
+/// set in bold.
+fn side_table(s: &mut String, header: [&str; 3], rows: &[super::SideRow]) {
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} |\n|---|---|---|",
+        header[0], header[1], header[2]
+    );
+    for r in rows {
+        if r.mismatch {
+            let _ = writeln!(
+                s,
+                "| **≠ {}** | {} | **{}** |",
+                cell(&r.label),
+                cell(&r.left),
+                cell(&r.right)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                cell(&r.label),
+                cell(&r.left),
+                cell(&r.right)
+            );
+        }
+    }
+    let _ = writeln!(s);
+}
+
 /// Escapes text for a Mermaid message label (no `;`, `#` or `:` tricks).
 fn mermaid(s: &str) -> String {
     s.replace(';', ",")
@@ -315,6 +345,43 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
             );
         }
         let _ = writeln!(s);
+        if let Some(p) = &sa.peers {
+            let _ = writeln!(
+                s,
+                "{}\n",
+                l(
+                    "**Peers** (what their messages say)",
+                    "**ピア** (メッセージの内容)"
+                )
+            );
+            side_table(
+                &mut s,
+                [
+                    "",
+                    l("Initiator", "イニシエータ"),
+                    l("Responder", "レスポンダ"),
+                ],
+                &super::peer_rows(p, ja),
+            );
+        }
+        for c in &sa.child_sas {
+            let _ = writeln!(
+                s,
+                "**CHILD SA** ({}): {} {} / {} {}\n",
+                cell(&c.exchange),
+                l("proposed in frame", "提案 フレーム"),
+                c.request_frame,
+                l("answered in frame", "応答 フレーム"),
+                c.response_frame
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| l("none", "なし").into())
+            );
+            side_table(
+                &mut s,
+                ["", l("Proposed", "提案"), l("Chosen", "選択")],
+                &super::child_rows(c, ja),
+            );
+        }
     }
     let groups = super::fix_groups(r);
     if !groups.is_empty() {

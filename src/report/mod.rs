@@ -119,6 +119,13 @@ pub struct SaReport {
     pub natt_switch_frame: Option<u64>,
     pub nat: NatFacts,
     pub vendor_ids: Vec<String>,
+    /// Identities, authentication methods, certificates, certificate
+    /// requests and configuration each side sent (known once decrypted;
+    /// null when nothing was readable).
+    pub peers: Option<crate::session::reveal::Peers>,
+    /// CHILD SA negotiations whose request could be read: proposals and
+    /// traffic selectors, proposed against chosen.
+    pub child_sas: Vec<crate::session::reveal::ChildNegotiation>,
     pub exchanges: Vec<ExchangeReport>,
     /// The SA's timeline for ladder diagrams: every IKE message, plus ESP,
     /// ICMP errors and lost IP fragments between the peers.
@@ -354,6 +361,8 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
         natt_switch_frame: sa.natt_switch_frame,
         nat: sa.nat.clone(),
         vendor_ids: sa.vendor_ids.clone(),
+        peers: crate::session::reveal::peers(sa),
+        child_sas: crate::session::reveal::children(sa),
         exchanges,
         ladder: ladder(a, sa, a.stats.first_ts_ns.unwrap_or(sa.first_ts_ns)),
     }
@@ -633,4 +642,198 @@ impl Report {
             .iter()
             .any(|f| f.severity == crate::diag::Severity::Error)
     }
+}
+
+/// One row of a side-by-side table (peers, CHILD SA negotiations): a label,
+/// the left and right cells, and whether the two sides disagree there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideRow {
+    pub label: String,
+    pub left: String,
+    pub right: String,
+    pub mismatch: bool,
+}
+
+fn row(label: &str, left: String, right: String, mismatch: bool) -> SideRow {
+    SideRow {
+        label: label.to_string(),
+        left,
+        right,
+        mismatch,
+    }
+}
+
+fn lines_or_dash(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join("\n")
+    }
+}
+
+/// A certificate as a few lines: subject, issuer, validity (with the
+/// problem at capture time), names and key.
+pub fn certificate_text(c: &crate::session::reveal::SeenCertificate, ja: bool) -> String {
+    use crate::session::reveal::utc;
+    let x = &c.cert;
+    if let Some(e) = &x.parse_error {
+        return format!("{} (frame {}): {e}", x.encoding, c.frame);
+    }
+    let mut s = format!(
+        "{}{}\n  {} {}\n  {} {} .. {}",
+        x.subject,
+        if x.is_ca { " (CA)" } else { "" },
+        if ja { "発行者:" } else { "issuer:" },
+        x.issuer,
+        if ja { "有効期間:" } else { "valid:" },
+        utc(x.not_before),
+        utc(x.not_after)
+    );
+    if let Some(p) = c.validity_problem {
+        let p = match (ja, p) {
+            (true, "expired") => "期限切れ",
+            (true, _) => "まだ有効でない",
+            (false, p) => p,
+        };
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!(" [{}]", p.to_uppercase()));
+    }
+    if !x.subject_alt_names.is_empty() {
+        s.push_str(&format!("\n  SAN: {}", x.subject_alt_names.join(", ")));
+    }
+    s.push_str(&format!(
+        "\n  {} {}, {} {}",
+        if ja { "鍵:" } else { "key:" },
+        x.key,
+        if ja { "フレーム" } else { "frame" },
+        c.frame
+    ));
+    s
+}
+
+/// The peers of an SA side by side: initiator left, responder right.
+pub fn peer_rows(p: &crate::session::reveal::Peers, ja: bool) -> Vec<SideRow> {
+    let l = |en: &'static str, j: &'static str| if ja { j } else { en };
+    let ids = |s: &crate::session::reveal::PeerSide| -> Vec<String> {
+        s.identities
+            .iter()
+            .map(|i| format!("{} {} {}", i.role, i.kind, i.value))
+            .collect()
+    };
+    let certs = |s: &crate::session::reveal::PeerSide| -> Vec<String> {
+        s.certificates
+            .iter()
+            .map(|c| certificate_text(c, ja))
+            .collect()
+    };
+    let (i, r) = (&p.initiator, &p.responder);
+    let mut rows = vec![row(
+        l("identity", "ID"),
+        lines_or_dash(&ids(i)),
+        lines_or_dash(&ids(r)),
+        false,
+    )];
+    rows.push(row(
+        l("authentication", "認証方式"),
+        lines_or_dash(&i.auth_methods),
+        lines_or_dash(&r.auth_methods),
+        false,
+    ));
+    if !i.certificates.is_empty() || !r.certificates.is_empty() {
+        let bad = |s: &crate::session::reveal::PeerSide| {
+            s.certificates.iter().any(|c| c.validity_problem.is_some())
+        };
+        rows.push(row(
+            l("certificates", "証明書"),
+            lines_or_dash(&certs(i)),
+            lines_or_dash(&certs(r)),
+            bad(i) || bad(r),
+        ));
+    }
+    if !i.cert_requests.is_empty() || !r.cert_requests.is_empty() {
+        let n = |s: &crate::session::reveal::PeerSide| {
+            if s.cert_requests.is_empty() {
+                "-".to_string()
+            } else if ja {
+                format!(
+                    "CA {} 個: {}",
+                    s.cert_requests.len(),
+                    s.cert_requests.join(", ")
+                )
+            } else {
+                format!(
+                    "{} CA(s): {}",
+                    s.cert_requests.len(),
+                    s.cert_requests.join(", ")
+                )
+            }
+        };
+        rows.push(row(
+            l("certificate requests", "証明書要求"),
+            n(i),
+            n(r),
+            false,
+        ));
+    }
+    if !i.config.is_empty() || !r.config.is_empty() {
+        rows.push(row(
+            l("configuration", "構成属性"),
+            lines_or_dash(&i.config),
+            lines_or_dash(&r.config),
+            false,
+        ));
+    }
+    rows
+}
+
+/// A CHILD SA negotiation side by side: proposed (left) against chosen
+/// (right), the rows where they disagree marked.
+pub fn child_rows(c: &crate::session::reveal::ChildNegotiation, ja: bool) -> Vec<SideRow> {
+    let l = |en: &'static str, j: &'static str| if ja { j } else { en };
+    let refused = || match &c.error {
+        Some(e) => format!("{} ({e})", l("refused", "拒否")),
+        None if c.response_frame.is_none() => l("no answer", "応答なし").to_string(),
+        None => "-".to_string(),
+    };
+    let chosen = match &c.chosen {
+        Some(p) => p.clone(),
+        None => refused(),
+    };
+    let ts_chosen = |v: &[String]| {
+        if v.is_empty() {
+            refused()
+        } else {
+            v.join("\n")
+        }
+    };
+    let mut rows = vec![row(
+        l("proposals", "プロポーザル"),
+        lines_or_dash(&c.proposed),
+        chosen,
+        c.proposal_mismatch,
+    )];
+    let ts_i_diff = !c.ts_i_chosen.is_empty() && c.ts_i_chosen != c.ts_i_proposed;
+    let ts_r_diff = !c.ts_r_chosen.is_empty() && c.ts_r_chosen != c.ts_r_proposed;
+    if !c.ts_i_proposed.is_empty() || !c.ts_i_chosen.is_empty() {
+        rows.push(row(
+            l("TSi (initiator side)", "TSi (イニシエータ側)"),
+            lines_or_dash(&c.ts_i_proposed),
+            ts_chosen(&c.ts_i_chosen),
+            c.ts_mismatch || ts_i_diff,
+        ));
+    }
+    if !c.ts_r_proposed.is_empty() || !c.ts_r_chosen.is_empty() {
+        rows.push(row(
+            l("TSr (responder side)", "TSr (レスポンダ側)"),
+            lines_or_dash(&c.ts_r_proposed),
+            ts_chosen(&c.ts_r_chosen),
+            c.ts_mismatch || ts_r_diff,
+        ));
+    }
+    if let Some(e) = &c.error
+        && !c.proposal_mismatch
+        && !c.ts_mismatch
+    {
+        rows.push(row(l("error", "エラー"), String::new(), e.clone(), true));
+    }
+    rows
 }

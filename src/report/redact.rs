@@ -8,9 +8,14 @@
 //! /64 to its own 2001:db8:x::/64 (RFC 3849) keeping the interface ID. A
 //! prefix never maps to itself. The capture's file name becomes
 //! `capture.<ext>`. SPIs, sizes, ports and frame numbers stay, so a vendor
-//! can still reason about the report. (Identities, certificate subjects and
-//! EAP/XAUTH names are encrypted in IKEv2 and are not in reports yet; when
-//! decryption adds them they must go through [`Redactor::text`].)
+//! can still reason about the report. What decryption reveals is
+//! pseudonymised the same way, consistently across every field and
+//! sentence: identities (`host-N.example`, `user-N@example.net`,
+//! `name-N`), each value of a certificate's subject and issuer except the
+//! country, subjectAltName entries, certificate serial numbers
+//! (`redacted`) and the CA key hashes of certificate requests (`ca-key-N`);
+//! traffic selectors and configuration attributes go through the address
+//! mapping.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -34,6 +39,8 @@ pub struct Redactor {
     seen4: std::collections::BTreeSet<[u8; 3]>,
     seen6: std::collections::BTreeSet<[u16; 4]>,
     file: Option<(String, String)>,
+    /// Names revealed by decryption and their pseudonyms, longest first.
+    names: Vec<(String, String)>,
 }
 
 impl Redactor {
@@ -83,6 +90,9 @@ impl Redactor {
             && !from.is_empty()
         {
             s = s.replace(from.as_str(), to);
+        }
+        for (from, to) in &self.names {
+            s = replace_word(&s, from, to);
         }
         let mut out = String::with_capacity(s.len());
         let bytes: Vec<char> = s.chars().collect();
@@ -144,6 +154,71 @@ impl Redactor {
         }
     }
 
+    /// Gathers the names decryption revealed and gives each a pseudonym.
+    fn collect_names(&mut self, r: &Report) {
+        let mut found: Vec<(String, &'static str)> = Vec::new();
+        let mut add = |v: &str, kind: &'static str| {
+            let v = v.trim();
+            if v.len() >= 3 && v.parse::<IpAddr>().is_err() && !found.iter().any(|(f, _)| f == v) {
+                found.push((v.to_string(), kind));
+            }
+        };
+        let kind_of = |v: &str| {
+            if v.contains('@') {
+                "user"
+            } else if v.contains('.') && !v.contains(' ') {
+                "host"
+            } else {
+                "name"
+            }
+        };
+        for sa in &r.sas {
+            let Some(p) = &sa.peers else { continue };
+            for side in [&p.initiator, &p.responder] {
+                for id in &side.identities {
+                    if id.kind.contains("DN") {
+                        for v in dn_values(&id.value) {
+                            add(v, kind_of(v));
+                        }
+                    } else {
+                        add(&id.value, kind_of(&id.value));
+                    }
+                }
+                for c in &side.certificates {
+                    for dn in [&c.cert.subject, &c.cert.issuer] {
+                        for v in dn_values(dn) {
+                            add(v, kind_of(v));
+                        }
+                    }
+                    for n in &c.cert.subject_alt_names {
+                        if let Some((_, v)) = n.split_once(':') {
+                            add(v, kind_of(v));
+                        }
+                    }
+                }
+                for h in &side.cert_requests {
+                    if h.len() == 40 && h.chars().all(|c| c.is_ascii_hexdigit()) {
+                        add(h, "ca-key");
+                    }
+                }
+            }
+        }
+        let mut counters: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for (v, kind) in found {
+            let n = counters.entry(kind).or_insert(0);
+            *n += 1;
+            let to = match kind {
+                "user" => format!("user-{n}@example.net"),
+                "host" => format!("host-{n}.example"),
+                "ca-key" => format!("ca-key-{n}"),
+                _ => format!("name-{n}"),
+            };
+            self.names.push((v, to));
+        }
+        self.names
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    }
+
     /// Redacts a whole report in place.
     pub fn report(&mut self, r: &mut Report) {
         // Pre-pass: every prefix present is excluded from the replacements.
@@ -179,6 +254,38 @@ impl Redactor {
                 *why = self.text(why);
             }
         }
+        self.collect_names(r);
+        for sa in &mut r.sas {
+            if let Some(p) = &mut sa.peers {
+                for side in [&mut p.initiator, &mut p.responder] {
+                    for id in &mut side.identities {
+                        id.value = self.text(&id.value);
+                    }
+                    for c in &mut side.certificates {
+                        let x = &mut c.cert;
+                        x.subject = self.text(&x.subject);
+                        x.issuer = self.text(&x.issuer);
+                        if !x.serial.is_empty() {
+                            x.serial = "redacted".into();
+                        }
+                        x.subject_alt_names =
+                            x.subject_alt_names.iter().map(|n| self.text(n)).collect();
+                    }
+                    side.cert_requests = side.cert_requests.iter().map(|n| self.text(n)).collect();
+                    side.config = side.config.iter().map(|n| self.text(n)).collect();
+                }
+            }
+            for c in &mut sa.child_sas {
+                for v in [
+                    &mut c.ts_i_proposed,
+                    &mut c.ts_r_proposed,
+                    &mut c.ts_i_chosen,
+                    &mut c.ts_r_chosen,
+                ] {
+                    *v = v.iter().map(|t| self.text(t)).collect();
+                }
+            }
+        }
         r.verdict.summary = self.text(&r.verdict.summary);
         r.verdict.summary_ja = self.text(&r.verdict.summary_ja);
         for f in &mut r.findings {
@@ -204,6 +311,46 @@ impl Redactor {
             p.evidence_ja = p.evidence_ja.iter().map(|e| self.text(e)).collect();
         }
     }
+}
+
+/// The values of a distinguished name (`C=XX, O=Org, CN=host`), except
+/// the country.
+fn dn_values(dn: &str) -> Vec<&str> {
+    dn.split(", ")
+        .filter_map(|part| part.split_once('='))
+        .filter(|(k, _)| *k != "C")
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// Replaces `from` where it stands as a whole word (not inside a longer
+/// name: the characters around it are not alphanumeric, `-`, `_` or `.`
+/// followed by a letter).
+fn replace_word(s: &str, from: &str, to: &str) -> String {
+    if from.is_empty() || !s.contains(from) {
+        return s.to_string();
+    }
+    let inside = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back();
+        let after_str = &rest[i + from.len()..];
+        let after = after_str.chars().next();
+        let after2 = after_str.chars().nth(1);
+        let glued_before = before.is_some_and(|c| inside(c) || c == '.');
+        let glued_after = after.is_some_and(inside)
+            || (after == Some('.') && after2.is_some_and(char::is_alphanumeric));
+        out.push_str(&rest[..i]);
+        if glued_before || glued_after {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = after_str;
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

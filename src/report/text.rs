@@ -48,6 +48,22 @@ fn frames_short(frames: &[u64]) -> String {
     v.join(" ")
 }
 
+/// A three-column side-by-side table; rows where the sides disagree are
+/// marked with `≠` before their label.
+fn side_table(width: u16, header: [&str; 3], rows: &[super::SideRow]) -> Table {
+    let mut t = table(width);
+    t.set_header(header);
+    for r in rows {
+        let label = if r.mismatch {
+            format!("≠ {}", r.label)
+        } else {
+            r.label.clone()
+        };
+        t.add_row([label, r.left.clone(), r.right.clone()]);
+    }
+    t
+}
+
 /// The terminal's width when standard output is a terminal.
 pub fn terminal_width() -> Option<u16> {
     Table::new().width()
@@ -312,6 +328,51 @@ pub fn render_styled(r: &Report, width: u16, color: bool, lang: Lang) -> String 
             ]);
         }
         let _ = writeln!(s, "{t}");
+        if let Some(p) = &sa.peers {
+            let _ = writeln!(
+                s,
+                "  {}",
+                l("Peers (what their messages say)", "ピア (メッセージの内容)")
+            );
+            let _ = writeln!(
+                s,
+                "{}",
+                side_table(
+                    width,
+                    [
+                        "",
+                        l("initiator", "イニシエータ"),
+                        l("responder", "レスポンダ")
+                    ],
+                    &super::peer_rows(p, ja)
+                )
+            );
+        }
+        for c in &sa.child_sas {
+            let by = |f: Option<u64>| match f {
+                Some(f) if ja => format!("フレーム {f}"),
+                Some(f) => format!("frame {f}"),
+                None => l("none", "なし").to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "  CHILD SA ({}): {} ({}) / {} ({})",
+                c.exchange,
+                l("proposed", "提案"),
+                by(Some(c.request_frame)),
+                l("chosen", "選択"),
+                by(c.response_frame)
+            );
+            let _ = writeln!(
+                s,
+                "{}",
+                side_table(
+                    width,
+                    ["", l("proposed", "提案"), l("chosen", "選択")],
+                    &super::child_rows(c, ja)
+                )
+            );
+        }
     }
 
     let groups = super::fix_groups(r);

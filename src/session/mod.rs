@@ -11,6 +11,7 @@
 //! to the IKE message they carried. `diag` judges these facts.
 
 pub mod nat;
+pub mod reveal;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -100,6 +101,10 @@ pub struct MessageFact {
     pub ke_group: Option<u16>,
     pub invalid_ke_group: Option<u16>,
     pub proposals: Vec<ProposalSummary>,
+    /// Identities, authentication, certificates, traffic selectors and
+    /// configuration the message carries (mostly once decrypted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<reveal::MessageDetails>>,
     pub tunnel: Option<Tunnel>,
     #[serde(skip)]
     pub digest: u64,
@@ -937,6 +942,7 @@ impl SessionBuilder {
             ke_group: m.ke_group(),
             invalid_ke_group: m.invalid_ke_group(),
             proposals: proposals(m),
+            details: reveal::details(m).map(Box::new),
             tunnel: seen.tunnel,
             digest: dig,
         };
@@ -1250,6 +1256,23 @@ impl SessionBuilder {
     }
 }
 
+/// Adds what a decrypted inner payload chain says to `fact` (marking it
+/// decrypted): payload names, notifies, proposals and details.
+#[cfg(feature = "decrypt")]
+fn absorb_inner(fact: &mut MessageFact, inner: &IkeMessage<'_>) {
+    fact.decrypted = true;
+    fact.payloads.extend(inner.payload_names());
+    fact.notify_types.extend(inner.notify_types());
+    fact.notify
+        .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
+    if fact.proposals.is_empty() {
+        fact.proposals = proposals(inner);
+    }
+    if let Some(d) = reveal::details(inner) {
+        fact.details = Some(Box::new(d));
+    }
+}
+
 /// Adds what the decrypted SK payload of `raw` says to `fact`.
 #[cfg(feature = "decrypt")]
 fn decrypt_fact(
@@ -1262,15 +1285,7 @@ fn decrypt_fact(
     use crate::decrypt::DecryptError;
     match crate::decrypt::decrypt_parsed(raw, parsed, keys) {
         Ok(dec) => {
-            let inner = dec.inner();
-            fact.decrypted = true;
-            fact.payloads.extend(inner.payload_names());
-            fact.notify_types.extend(inner.notify_types());
-            fact.notify
-                .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
-            if fact.proposals.is_empty() {
-                fact.proposals = proposals(&inner);
-            }
+            absorb_inner(fact, &dec.inner());
             facts.decrypted += 1;
         }
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,

@@ -57,6 +57,143 @@ fn fixes() -> Vec<FixStep> {
     ]
 }
 
+/// What the keys show about the credentials `rejecter_is_initiator`'s side
+/// refused: the other side's identity, method and certificate, and the
+/// likely exact cause. English and Japanese clauses (starting with ". ")
+/// and the frames that carried them; `None` when nothing was decrypted.
+fn rejected_credentials(
+    sa: &IkeSa,
+    rejecter_is_initiator: bool,
+) -> Option<(String, String, Vec<u64>)> {
+    use crate::session::reveal::utc;
+    let peers = crate::session::reveal::peers(sa)?;
+    let (rejecter, other, other_name, other_name_ja, rejecter_name, rejecter_name_ja) =
+        if rejecter_is_initiator {
+            (
+                &peers.initiator,
+                &peers.responder,
+                "responder",
+                "レスポンダ",
+                "initiator",
+                "イニシエータ",
+            )
+        } else {
+            (
+                &peers.responder,
+                &peers.initiator,
+                "initiator",
+                "イニシエータ",
+                "responder",
+                "レスポンダ",
+            )
+        };
+    let own_role = if rejecter_is_initiator { "IDr" } else { "IDi" };
+    let id = other
+        .identities
+        .iter()
+        .find(|i| i.role == own_role || i.role == "ID")
+        .map(|i| format!("{} {}", i.kind, i.value));
+    let methods = other.auth_methods.join(", ");
+    if id.is_none() && methods.is_empty() && other.certificates.is_empty() {
+        return None;
+    }
+    let mut en = format!(". The {rejecter_name} rejected the {other_name}'s credentials");
+    let mut ja = format!("。{rejecter_name_ja}が{other_name_ja}の認証情報を拒否しました");
+    if let Some(id) = &id {
+        en.push_str(&format!(": identity {id}"));
+        ja.push_str(&format!(": ID {id}"));
+    }
+    if !methods.is_empty() {
+        en.push_str(&format!(", authenticated with {methods}"));
+        ja.push_str(&format!("、認証方式 {methods}"));
+    }
+    // The identity the initiator asked for (its IDr) against the one the
+    // responder used.
+    if rejecter_is_initiator
+        && let Some(wanted) = rejecter.identities.iter().find(|i| i.role == "IDr")
+        && let Some(got) = other.identities.iter().find(|i| i.role == "IDr")
+        && wanted.value != got.value
+    {
+        en.push_str(&format!(
+            "; the initiator asked for IDr {} but the responder used {}",
+            wanted.value, got.value
+        ));
+        ja.push_str(&format!(
+            "。イニシエータは IDr {} を要求しましたが、レスポンダは {} を使いました",
+            wanted.value, got.value
+        ));
+    }
+    let mut frames = other.frames.clone();
+    let end_entity = other
+        .certificates
+        .iter()
+        .find(|c| c.cert.parse_error.is_none() && !c.cert.is_ca);
+    if let Some(c) = end_entity {
+        let x = &c.cert;
+        en.push_str(&format!(
+            ", certificate \"{}\" issued by \"{}\" (valid {} to {}, frame {})",
+            x.subject,
+            x.issuer,
+            utc(x.not_before),
+            utc(x.not_after),
+            c.frame
+        ));
+        ja.push_str(&format!(
+            "、証明書 \"{}\" (発行者 \"{}\"、有効期間 {} ～ {}、フレーム {})",
+            x.subject,
+            x.issuer,
+            utc(x.not_before),
+            utc(x.not_after),
+            c.frame
+        ));
+        frames.push(c.frame);
+        match c.validity_problem {
+            Some(p) => {
+                en.push_str(&format!(
+                    ". That certificate was {p} when it was sent: renew it (or fix the clock of the {rejecter_name})"
+                ));
+                ja.push_str(&format!(
+                    "。この証明書は送信時点で{}でした: 更新するか、{rejecter_name_ja}の時刻を確認してください",
+                    if p == "expired" { "期限切れ" } else { "まだ有効期間前" }
+                ));
+            }
+            None => {
+                let asked = if rejecter.cert_requests.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (its CERTREQ named {} CA key(s))",
+                        rejecter.cert_requests.len()
+                    )
+                };
+                en.push_str(&format!(
+                    ". The {rejecter_name} does not trust that certificate: most likely it has no trusted CA for the issuer \
+                     \"{}\"{asked}, or the certificate's names do not match the identity it expects",
+                    x.issuer
+                ));
+                ja.push_str(&format!(
+                    "。{rejecter_name_ja}はこの証明書を信頼していません: 発行者 \"{}\" の CA を信頼していないか、証明書の名前が期待する ID と一致しない可能性が高いです",
+                    x.issuer
+                ));
+            }
+        }
+    } else if other.auth_methods.iter().any(|m| m.contains("Shared Key"))
+        || other.auth_methods.is_empty() && other.certificates.is_empty()
+    {
+        let who = id.unwrap_or_else(|| "its identity".into());
+        en.push_str(&format!(
+            ". With a pre-shared key this means the two keys differ, or the {rejecter_name} has no key (or another one) \
+             for {who}"
+        ));
+        ja.push_str(&format!(
+            "。事前共有鍵の場合、両側の鍵が異なるか、{rejecter_name_ja}に {who} 用の鍵がない (または別の鍵がある) ことを意味します"
+        ));
+    }
+    frames.sort_unstable();
+    frames.dedup();
+    Some((en, ja, frames))
+}
+
 fn phase1_name(sa: &IkeSa) -> String {
     if sa.version == 2 {
         return "IKE_AUTH".into();
@@ -78,21 +215,26 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         // 1. In clear.
         let clear = notify_seen(sa, notify::AUTHENTICATION_FAILED);
         if let Some(n) = clear.first() {
+            let (why, why_ja, mut frames) =
+                rejected_credentials(sa, n.from_initiator).unwrap_or_default();
+            frames.extend(clear.iter().map(|m| m.frame));
+            frames.sort_unstable();
+            frames.dedup();
             e.emit(
                 Draft::new(
                     sev,
                     format!(
                         "{} reported AUTHENTICATION_FAILED to {} (frame {}): it could not verify the peer's authentication \
-                         (pre-shared key, certificate or identity){}",
+                         (pre-shared key, certificate or identity){}{why}",
                         n.src.addr, n.dst.addr, n.frame, super::decrypted_note(n)
                     ),
-                    clear.iter().map(|m| m.frame).collect(),
+                    frames,
                 )
                 .sa(sa)
                 .exchange(phase1_name(sa))
                 .notify("AUTHENTICATION_FAILED")
                 .ja(format!(
-                    "{} が {} に AUTHENTICATION_FAILED を通知しました (フレーム {}): 相手の認証 (事前共有鍵、証明書、ID) を検証できませんでした{}",
+                    "{} が {} に AUTHENTICATION_FAILED を通知しました (フレーム {}): 相手の認証 (事前共有鍵、証明書、ID) を検証できませんでした{}{why_ja}",
                     n.src.addr, n.dst.addr, n.frame, super::decrypted_note_ja(n)
                 ))
                 .fix(fixes()),

@@ -70,19 +70,23 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     || sa.version == 2 && super::in_child_exchange(sa, m.frame)
             });
             if let Some(n) = n {
+                let (why, why_ja, frames) = match super::child_refusal_detail(sa, n.frame, name) {
+                    Some((en, ja, req)) => (en, ja, vec![req, n.frame]),
+                    None => (String::new(), String::new(), vec![n.frame]),
+                };
                 e.emit(
                     Draft::new(
                         Severity::Error,
                         format!(
-                            "{} refused the CHILD SA with {name} (frame {}){}",
+                            "{} refused the CHILD SA with {name} (frame {}){}{why}",
                             n.src.addr,
                             n.frame,
                             super::decrypted_note(n)
                         ),
-                        vec![n.frame],
+                        frames,
                     )
                     .ja(format!(
-                        "{} が {name} で CHILD SA を拒否しました (フレーム {}){}",
+                        "{} が {name} で CHILD SA を拒否しました (フレーム {}){}{why_ja}",
                         n.src.addr,
                         n.frame,
                         super::decrypted_note_ja(n)

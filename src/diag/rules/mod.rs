@@ -8,6 +8,7 @@ mod authentication_failed;
 mod capture_no_ike;
 mod capture_one_sided;
 mod capture_truncated_packets;
+mod certificate_validity;
 mod child_sa_failed;
 mod cookie_challenge;
 mod dpd_timeout;
@@ -63,6 +64,7 @@ pub static ALL: &[&Rule] = &[
     &ikev2_fragmentation::RULE,
     &ikev1_aggressive_mode::RULE,
     &sa_rekeyed::RULE,
+    &certificate_validity::RULE,
     &nat_detected::RULE,
     &nat_without_natt::RULE,
     &nat_detection_faked::RULE,
@@ -441,4 +443,52 @@ pub(crate) fn largest_unfragmented(a: &Analysis, src: IpAddr, dst: IpAddr) -> Op
         }
     }
     best
+}
+
+/// What the decrypted CHILD SA negotiation answered by `frame` shows about
+/// why `notify` refused it: an English and a Japanese clause (starting with
+/// ": ") and the request frame, or `None` when its request was not read.
+pub(crate) fn child_refusal_detail(
+    sa: &IkeSa,
+    frame: u64,
+    notify: &str,
+) -> Option<(String, String, u64)> {
+    let c = crate::session::reveal::children(sa)
+        .into_iter()
+        .find(|c| c.response_frame == Some(frame))?;
+    let ts = |v: &[String]| v.join(", ");
+    let (en, ja) = match notify {
+        "NO_PROPOSAL_CHOSEN" if !c.proposed.is_empty() => (
+            format!(
+                ": it accepts none of the {} CHILD SA proposal(s) offered in frame {}: {}. Its own ESP/AH \
+                 proposal differs (algorithms, key sizes, ESN) or one side wants PFS (a DH group) and the other not",
+                c.proposed.len(),
+                c.request_frame,
+                c.proposed.join("; ")
+            ),
+            format!(
+                ": フレーム {} で提案された CHILD SA のプロポーザル {} 個のどれも受け入れません: {}。相手側の ESP/AH プロポーザル (アルゴリズム、鍵長、ESN) が異なるか、一方だけが PFS (DH グループ) を要求しています",
+                c.request_frame,
+                c.proposed.len(),
+                c.proposed.join("; ")
+            ),
+        ),
+        "TS_UNACCEPTABLE" if !c.ts_i_proposed.is_empty() => (
+            format!(
+                ": it accepts none of the traffic selectors proposed in frame {}: TSi {} (initiator side) and TSr {} \
+                 (responder side). Its own local/remote subnets (or protocol/ports) do not match or contain them",
+                c.request_frame,
+                ts(&c.ts_i_proposed),
+                ts(&c.ts_r_proposed)
+            ),
+            format!(
+                ": フレーム {} で提案されたトラフィックセレクタを受け入れません: TSi {} (イニシエータ側)、TSr {} (レスポンダ側)。相手側で設定されたローカル/リモートのサブネット (またはプロトコル/ポート) が一致しないか、それを含んでいません",
+                c.request_frame,
+                ts(&c.ts_i_proposed),
+                ts(&c.ts_r_proposed)
+            ),
+        ),
+        _ => return None,
+    };
+    Some((en, ja, c.request_frame))
 }
