@@ -30,11 +30,16 @@ pub enum DecryptError {
         /// Major version from the header.
         version: u8,
     },
-    /// The message has no SK payload.
+    /// The message has no SK or SKF payload.
     NoEncryptedPayload,
-    /// The message carries an SKF payload (RFC 7383 fragment); reassembly is
-    /// not supported yet.
-    Fragmented,
+    /// An SKF payload (RFC 7383 §2.5) whose Fragment Number is 0 or above
+    /// its Total Fragments, or whose Total Fragments is 0.
+    BadFragmentNumber {
+        /// Fragment Number.
+        number: u16,
+        /// Total Fragments.
+        total: u16,
+    },
     /// The payload chain is malformed around the SK payload.
     Malformed(&'static str),
     /// No key-table line for these SPIs.
@@ -79,9 +84,9 @@ impl fmt::Display for DecryptError {
                 write!(f, "not an IKEv2 message (major version {version})")
             }
             DecryptError::NoEncryptedPayload => write!(f, "no SK (encrypted) payload"),
-            DecryptError::Fragmented => write!(
+            DecryptError::BadFragmentNumber { number, total } => write!(
                 f,
-                "SKF payload (RFC 7383 fragment): fragment reassembly is not supported yet"
+                "SKF fragment number {number} of {total} (RFC 7383 wants 1 <= number <= total)"
             ),
             DecryptError::Malformed(what) => write!(f, "malformed message: {what}"),
             DecryptError::NoKeys { spi_i, spi_r } => {
@@ -107,29 +112,45 @@ impl fmt::Display for DecryptError {
 
 impl std::error::Error for DecryptError {}
 
-/// The verified and decrypted contents of one SK payload.
+/// The verified and decrypted contents of one SK payload, of one SKF
+/// payload (an RFC 7383 fragment), or of a reassembled fragmented message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decrypted {
-    /// Header of the message it came from.
+    /// Header of the message it came from (for a reassembled message: of
+    /// the fragment that completed it).
     pub header: IkeHeader,
-    /// Type of the first inner payload (the SK payload's Next Payload).
+    /// Type of the first inner payload (the SK or SKF payload's Next
+    /// Payload; 0 in SKF fragments other than number 1).
     pub first_payload: u8,
     /// The inner payloads, padding and Pad Length removed.
     pub plaintext: Vec<u8>,
+    /// `Some((fragment_number, total_fragments))` when this is one SKF
+    /// fragment: `plaintext` is then a piece of the inner payload chain, to
+    /// be joined with the others by a [`super::Reassembler`]. `None` for an
+    /// SK payload and for a reassembled message.
+    pub fragment: Option<(u16, u16)>,
 }
 
 impl Decrypted {
     /// The inner payload chain parsed by the crate's IKE parser, as an
     /// [`IkeMessage`] with the outer header, so that `notifies()`,
     /// `payload_names()` etc. work. Payload offsets and anomaly offsets count
-    /// from the start of [`Decrypted::plaintext`].
+    /// from the start of [`Decrypted::plaintext`]. For a lone fragment
+    /// ([`Decrypted::is_fragment`]) other than a 1-of-1, the chain is only a
+    /// piece and will not parse cleanly: reassemble first.
     pub fn inner(&self) -> IkeMessage<'_> {
         ike::parse_payload_chain(&self.plaintext, self.header, self.first_payload)
     }
+
+    /// One SKF fragment, not (yet) a whole message.
+    pub fn is_fragment(&self) -> bool {
+        self.fragment.is_some()
+    }
 }
 
-/// Decrypts the SK payload of one IKEv2 message (bytes from the IKE header
-/// on) with the keys of its SPIs from `keys`. See the module doc.
+/// Decrypts the SK payload, or the SKF payload (one RFC 7383 fragment, its
+/// own IV and ICV), of one IKEv2 message (bytes from the IKE header on)
+/// with the keys of its SPIs from `keys`. See the module doc.
 pub fn decrypt(message: &[u8], keys: &KeyStore) -> Result<Decrypted, DecryptError> {
     decrypt_parsed(message, &parse(message)?, keys)
 }
@@ -188,16 +209,31 @@ fn decrypt_message<'k>(
     let mut sk = None;
     for p in &msg.payloads {
         match &p.detail {
-            PayloadDetail::EncryptedFragment(_) => return Err(DecryptError::Fragmented),
-            PayloadDetail::Encrypted(e) => sk = Some((p.offset, e.first_payload, e.data)),
+            // RFC 7383 §2.5: the SKF header is the generic header plus
+            // Fragment Number and Total Fragments.
+            PayloadDetail::EncryptedFragment(f) => {
+                if f.fragment_number == 0
+                    || f.total_fragments == 0
+                    || f.fragment_number > f.total_fragments
+                {
+                    return Err(DecryptError::BadFragmentNumber {
+                        number: f.fragment_number,
+                        total: f.total_fragments,
+                    });
+                }
+                let fragment = Some((f.fragment_number, f.total_fragments));
+                sk = Some((p.offset + 8, f.first_payload, f.data, fragment));
+            }
+            PayloadDetail::Encrypted(e) => sk = Some((p.offset + 4, e.first_payload, e.data, None)),
             _ => {}
         }
     }
-    let Some((sk_offset, first_payload, body)) = sk else {
+    let Some((header_end, first_payload, body, fragment)) = sk else {
         return Err(DecryptError::NoEncryptedPayload);
     };
-    // The SK payload must be whole and last: its ICV is the end of the message.
-    if sk_offset + 4 + body.len() != message.len() {
+    // The SK/SKF payload must be whole and last: its ICV is the end of the
+    // message.
+    if header_end + body.len() != message.len() {
         return Err(DecryptError::Malformed(
             "SK payload does not end at the end of the message",
         ));
@@ -214,14 +250,15 @@ fn decrypt_message<'k>(
     }
     let iv_len = sa.enc.iv_len();
     let plain = if let EncAlg::AesGcm { key_len, icv_len } = sa.enc {
-        let sk_header_end = sk_offset + 4;
         let min = iv_len + icv_len;
         if body.len() < min {
             return Err(DecryptError::Malformed(
                 "SK payload shorter than its IV and ICV",
             ));
         }
-        let aad = &message[..sk_header_end];
+        // RFC 5282 §5.1 / RFC 7383 §2.5: the AAD runs from the IKE header
+        // to the end of the SK (or SKF) header.
+        let aad = &message[..header_end];
         let iv = &body[..iv_len];
         let ct = &body[iv_len..body.len() - icv_len];
         let icv = &body[body.len() - icv_len..];
@@ -271,6 +308,7 @@ fn decrypt_message<'k>(
         header: h,
         first_payload,
         plaintext,
+        fragment,
     })
 }
 

@@ -10,19 +10,26 @@
 //!   table is used for decryption so far; the other two are parsed and kept.
 //! - [`decrypt`] takes the bytes of one IKE message, starting at the IKE
 //!   header (after UDP and, on port 4500, after the 4-byte non-ESP marker),
-//!   finds its SK payload (RFC 7296 §3.14), looks the keys up by (SPIi,
-//!   SPIr), **verifies the integrity checksum first** and only then
-//!   decrypts and strips the padding. Every failure is a [`DecryptError`];
-//!   a message is never returned undecrypted or unverified.
+//!   finds its SK payload (RFC 7296 §3.14) or SKF payload (RFC 7383 §2.5),
+//!   looks the keys up by (SPIi, SPIr), **verifies the integrity checksum
+//!   first** and only then decrypts and strips the padding. Every failure
+//!   is a [`DecryptError`]; a message is never returned undecrypted or
+//!   unverified.
+//! - An SKF fragment decrypts to a piece ([`Decrypted::fragment`] is set);
+//!   [`Reassembler`] joins the verified pieces of one message (RFC 7383
+//!   §2.6.2: duplicates ignored, a changed Total Fragments restarts or is
+//!   discarded, state capped) into a whole [`Decrypted`].
 //! - [`Decrypted::inner`] walks the decrypted payload chain with the
 //!   crate's normal parser, so notifies, IDi/IDr, AUTH, CERT, SA, TSi/TSr
 //!   are read as [`crate::ike::PayloadDetail`] values.
 //! - No panic on any input (message bytes or key-table text); no `unsafe`.
-//! - Not done yet: SKF (RFC 7383 fragments) reassembly ([`DecryptError::Fragmented`]),
-//!   IKEv1 decryption, ESP decryption, ChaCha20-Poly1305, AES-CCM.
+//! - Not done yet: IKEv1 decryption, ESP decryption, ChaCha20-Poly1305,
+//!   AES-CCM.
 
 mod ikev2;
 mod keys;
+mod skf;
 
 pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_parsed, decrypt_with};
 pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};
+pub use skf::{MAX_HELD_BYTES, MAX_SETS, Reassembler, Reassembly};

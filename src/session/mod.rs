@@ -460,8 +460,13 @@ pub struct DecryptionFacts {
     pub key_files: Vec<KeyFileUse>,
     /// Lines or files of them that could not be used.
     pub key_errors: Vec<String>,
-    /// Messages decrypted with their integrity check passing.
+    /// Messages decrypted with their integrity check passing (each RFC 7383
+    /// fragment counts as one).
     pub decrypted: u64,
+    /// Fragmented messages (RFC 7383) reassembled from their decrypted
+    /// fragments; their inner payloads are on the fragment that completed
+    /// them.
+    pub reassembled: u64,
     /// Encrypted IKEv2 messages of SAs the keys do not cover.
     pub no_keys: u64,
     /// Messages that had keys but could not be decrypted: (frame, why),
@@ -501,6 +506,9 @@ pub struct SessionBuilder {
     /// The user's keys, when given.
     #[cfg(feature = "decrypt")]
     keys: Option<std::sync::Arc<crate::decrypt::KeyStore>>,
+    /// Decrypted RFC 7383 fragments waiting for the rest of their message.
+    #[cfg(feature = "decrypt")]
+    skf: crate::decrypt::Reassembler,
     /// Recent large TCP segments per flow (a small ring each).
     flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
     /// Large segments seen again, by (src, dst, seq).
@@ -945,7 +953,7 @@ impl SessionBuilder {
             && version == 2
             && encrypted
         {
-            decrypt_fact(&mut fact, d.raw, m, keys, facts);
+            decrypt_fact(&mut fact, d.raw, m, keys, facts, &mut self.skf);
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
@@ -1250,7 +1258,10 @@ impl SessionBuilder {
     }
 }
 
-/// Adds what the decrypted SK payload of `raw` says to `fact`.
+/// Adds what the decrypted SK payload of `raw` says to `fact`. An SKF
+/// fragment is marked decrypted and kept in `skf`; the fragment that
+/// completes its message gets the whole message's inner payloads, notifies
+/// and proposals (as tshark shows them on the last fragment).
 #[cfg(feature = "decrypt")]
 fn decrypt_fact(
     fact: &mut MessageFact,
@@ -1258,20 +1269,19 @@ fn decrypt_fact(
     parsed: &crate::ike::IkeMessage<'_>,
     keys: &crate::decrypt::KeyStore,
     facts: &mut DecryptionFacts,
+    skf: &mut crate::decrypt::Reassembler,
 ) {
-    use crate::decrypt::DecryptError;
+    use crate::decrypt::{DecryptError, Reassembly};
     match crate::decrypt::decrypt_parsed(raw, parsed, keys) {
         Ok(dec) => {
-            let inner = dec.inner();
             fact.decrypted = true;
-            fact.payloads.extend(inner.payload_names());
-            fact.notify_types.extend(inner.notify_types());
-            fact.notify
-                .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
-            if fact.proposals.is_empty() {
-                fact.proposals = proposals(&inner);
-            }
             facts.decrypted += 1;
+            if !dec.is_fragment() {
+                add_inner(fact, &dec);
+            } else if let Reassembly::Complete(whole) = skf.push(dec) {
+                facts.reassembled += 1;
+                add_inner(fact, &whole);
+            }
         }
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
         Err(DecryptError::NoEncryptedPayload) => {}
@@ -1281,6 +1291,19 @@ fn decrypt_fact(
                 facts.failures.push((fact.frame, e.to_string()));
             }
         }
+    }
+}
+
+/// The inner payloads, notifies and proposals of a decrypted message.
+#[cfg(feature = "decrypt")]
+fn add_inner(fact: &mut MessageFact, dec: &crate::decrypt::Decrypted) {
+    let inner = dec.inner();
+    fact.payloads.extend(inner.payload_names());
+    fact.notify_types.extend(inner.notify_types());
+    fact.notify
+        .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
+    if fact.proposals.is_empty() {
+        fact.proposals = proposals(&inner);
     }
 }
 
