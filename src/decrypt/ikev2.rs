@@ -1,5 +1,5 @@
 //! IKEv2 SK payload decryption (RFC 7296 §3.14; AES-CTR RFC 5930; AES-GCM
-//! RFC 5282).
+//! RFC 5282; ChaCha20-Poly1305 RFC 7634).
 
 use std::fmt;
 
@@ -249,7 +249,7 @@ fn decrypt_message<'k>(
         return Err(DecryptError::BadKey("SK_e length"));
     }
     let iv_len = sa.enc.iv_len();
-    let plain = if let EncAlg::AesGcm { key_len, icv_len } = sa.enc {
+    let plain = if let Some((key_len, icv_len)) = sa.enc.aead_key_and_icv_len() {
         let min = iv_len + icv_len;
         if body.len() < min {
             return Err(DecryptError::Malformed(
@@ -267,7 +267,11 @@ fn decrypt_message<'k>(
         nonce[..4].copy_from_slice(salt);
         nonce[4..].copy_from_slice(iv);
         let mut buf = ct.to_vec();
-        gcm_open(key, &nonce, aad, &mut buf, icv)?;
+        if sa.enc == EncAlg::ChaCha20Poly1305 {
+            chacha_open(key, &nonce, aad, &mut buf, icv)?;
+        } else {
+            gcm_open(key, &nonce, aad, &mut buf, icv)?;
+        }
         buf
     } else {
         let icv_len = sa.integ.icv_len();
@@ -390,6 +394,24 @@ fn decrypt_unauthenticated(
     }
 }
 
+/// ChaCha20-Poly1305 open (RFC 7634 §2-3: nonce = 4-byte salt ‖ 8-byte IV,
+/// 16-byte ICV, the AAD as for AES-GCM).
+pub(super) fn chacha_open(
+    key: &[u8],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    icv: &[u8],
+) -> Result<(), DecryptError> {
+    use chacha20poly1305::ChaCha20Poly1305;
+    let c = <ChaCha20Poly1305 as KeyInit>::new_from_slice(key)
+        .map_err(|_| DecryptError::BadKey("ChaCha20-Poly1305 key length"))?;
+    let tag = chacha20poly1305::Tag::try_from(icv).map_err(|_| DecryptError::IntegrityFailed)?;
+    let nonce = chacha20poly1305::Nonce::from(*nonce);
+    c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
+        .map_err(|_| DecryptError::IntegrityFailed)
+}
+
 /// AES-GCM open with an 8-, 12- or 16-byte ICV (RFC 5282 §3-5).
 fn gcm_open(
     key: &[u8],
@@ -500,6 +522,13 @@ mod tests {
             "",
             "010203040506070811121314151617182e202308000000010000004129000025e575a995d0e7846bedae2ce34be3f336ff54e63b704f38e62295b0dfc4a87fce9e",
         ),
+        (
+            "CHACHA20-POLY1305 [RFC7634]",
+            "NONE",
+            "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3",
+            "",
+            "010203040506070811121314151617182e2025080000000100000041290000251011121314151617610394741f8d41667c9b4fe99d3b1c6cd79a25169bca775d6f",
+        ),
     ];
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -519,7 +548,7 @@ mod tests {
 
     #[test]
     fn independent_vectors_decrypt_and_verify() {
-        assert_eq!(VECTORS.len(), 8);
+        assert_eq!(VECTORS.len(), 9);
         for &(enc, integ, ke, ka, msg) in VECTORS {
             let ks = store(enc, integ, ke, ka);
             let msg = unhex(msg);
@@ -592,6 +621,94 @@ mod tests {
         let d = decrypt(&m, &ks).unwrap();
         assert!(d.plaintext.is_empty());
         assert!(d.inner().payloads.is_empty());
+    }
+
+    /// An IKE_AUTH response in two SKF fragments, each sealed with
+    /// ChaCha20-Poly1305 by the `chacha20poly1305` crate the way RFC 7634
+    /// §3 / RFC 7383 §2.5 say (nonce = salt ‖ IV; AAD = IKE header + SKF
+    /// header with Fragment Number and Total Fragments).
+    fn chacha_fragment(key: &[u8; 36], number: u16, total: u16, piece: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::ChaCha20Poly1305;
+        let iv = [number as u8; 8];
+        let mut plain = piece.to_vec();
+        plain.push(0); // Pad Length
+        let skf_len = 8 + 8 + plain.len() + 16;
+        let mut m = vec![
+            1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+        ];
+        m.extend([53, 0x20, 35, 0x20, 0, 0, 0, 1]);
+        m.extend(((28 + skf_len) as u32).to_be_bytes());
+        m.extend([if number == 1 { 36 } else { 0 }, 0]);
+        m.extend((skf_len as u16).to_be_bytes());
+        m.extend(number.to_be_bytes());
+        m.extend(total.to_be_bytes());
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&key[32..]);
+        nonce[4..].copy_from_slice(&iv);
+        let c = <ChaCha20Poly1305 as KeyInit>::new_from_slice(&key[..32]).unwrap();
+        let tag = c
+            .encrypt_inout_detached(
+                &chacha20poly1305::Nonce::from(nonce),
+                &m,
+                plain.as_mut_slice().into(),
+            )
+            .unwrap();
+        m.extend(iv);
+        m.extend(plain);
+        m.extend(tag.as_slice());
+        m
+    }
+
+    #[test]
+    fn chacha20_poly1305_skf_fragments_reassemble() {
+        let key = [0x5a; 36];
+        let ks = store("ChaCha20-Poly1305", "NONE", &"5a".repeat(36), "");
+        // IDr (FQDN "gw") then N(MOBIKE_SUPPORTED), split inside IDr.
+        let chain = [
+            41, 0, 0, 10, 2, 0, 0, 0, b'g', b'w', 0, 0, 0, 8, 0, 0, 0x40, 0x0c,
+        ];
+        let (a, b) = chain.split_at(7);
+        let f1 = chacha_fragment(&key, 1, 2, a);
+        let f2 = chacha_fragment(&key, 2, 2, b);
+        let d1 = decrypt(&f1, &ks).unwrap();
+        let d2 = decrypt(&f2, &ks).unwrap();
+        assert_eq!((d1.fragment, d2.fragment), (Some((1, 2)), Some((2, 2))));
+        let mut r = super::super::Reassembler::new();
+        assert!(matches!(
+            r.push(d2),
+            super::super::Reassembly::Pending { have: 1, total: 2 }
+        ));
+        let super::super::Reassembly::Complete(whole) = r.push(d1) else {
+            panic!("not complete")
+        };
+        let inner = whole.inner();
+        assert!(inner.anomalies.is_empty(), "{:?}", inner.anomalies);
+        assert_eq!(inner.payload_names(), vec!["IDr", "N"]);
+        assert_eq!(inner.notify_types(), vec![16396]);
+        // The AAD covers the Fragment Number: changing it breaks the tag.
+        let mut bad = f2.clone();
+        bad[33] = 1;
+        assert_eq!(decrypt(&bad, &ks), Err(DecryptError::IntegrityFailed));
+        // So does every flipped bit, and every cut.
+        for i in 0..f1.len() {
+            let mut m = f1.clone();
+            m[i] ^= 0x01;
+            assert!(decrypt(&m, &ks).is_err(), "flip at {i} accepted");
+        }
+        for cut in 0..f1.len() {
+            assert!(decrypt(&f1[..cut], &ks).is_err(), "cut {cut}");
+        }
+        // Fragment number 3 of 2, and 0 of 2.
+        for (n, t) in [(3u16, 2u16), (0, 2), (1, 0)] {
+            let m = chacha_fragment(&key, n, t, a);
+            assert_eq!(
+                decrypt(&m, &ks),
+                Err(DecryptError::BadFragmentNumber {
+                    number: n,
+                    total: t
+                })
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub enum EncAlg {
         /// ICV length: 8, 12 or 16.
         icv_len: usize,
     },
+    /// `CHACHA20-POLY1305 [RFC7634]` (our name: Wireshark's IKEv2 table
+    /// has no entry for it; `ChaCha20-Poly1305`, `CHACHA20_POLY1305` and
+    /// `ENCR_CHACHA20_POLY1305` are accepted too): key material is the
+    /// 32-byte key plus a 4-byte salt; 8-byte IV; 16-byte ICV.
+    ChaCha20Poly1305,
 }
 
 impl EncAlg {
@@ -59,6 +64,12 @@ impl EncAlg {
         }
         if n == "3DES" {
             return Some(EncAlg::TripleDesCbc);
+        }
+        if matches!(
+            n.replace('_', "-").as_str(),
+            "CHACHA20-POLY1305" | "ENCR-CHACHA20-POLY1305"
+        ) {
+            return Some(EncAlg::ChaCha20Poly1305);
         }
         if let Some(bits) = n.strip_prefix("AES-CBC-") {
             return aes_len(bits).map(|key_len| EncAlg::AesCbc { key_len });
@@ -94,6 +105,7 @@ impl EncAlg {
             EncAlg::TripleDesCbc => 24,
             EncAlg::AesCbc { key_len } => key_len,
             EncAlg::AesCtr { key_len } | EncAlg::AesGcm { key_len, .. } => key_len + 4,
+            EncAlg::ChaCha20Poly1305 => 36,
         }
     }
 
@@ -103,14 +115,24 @@ impl EncAlg {
             EncAlg::Null => 0,
             EncAlg::TripleDesCbc => 8,
             EncAlg::AesCbc { .. } => 16,
-            EncAlg::AesCtr { .. } | EncAlg::AesGcm { .. } => 8,
+            EncAlg::AesCtr { .. } | EncAlg::AesGcm { .. } | EncAlg::ChaCha20Poly1305 => 8,
         }
     }
 
     /// True for a combined-mode (AEAD) algorithm, whose ICV replaces the
     /// integrity algorithm's.
     pub fn is_aead(self) -> bool {
-        matches!(self, EncAlg::AesGcm { .. })
+        self.aead_key_and_icv_len().is_some()
+    }
+
+    /// For an AEAD: the cipher key length (SK_e without its 4-byte salt)
+    /// and the ICV length.
+    pub fn aead_key_and_icv_len(self) -> Option<(usize, usize)> {
+        match self {
+            EncAlg::AesGcm { key_len, icv_len } => Some((key_len, icv_len)),
+            EncAlg::ChaCha20Poly1305 => Some((32, 16)),
+            _ => None,
+        }
     }
 }
 
@@ -692,6 +714,9 @@ mod tests {
             ("3DES [RFC2451]", TripleDesCbc),
             ("NULL [RFC2410]", Null),
             ("AES-CTR-256 [RFC5930]", AesCtr { key_len: 32 }),
+            ("CHACHA20-POLY1305 [RFC7634]", ChaCha20Poly1305),
+            ("ChaCha20-Poly1305", ChaCha20Poly1305),
+            ("ENCR_CHACHA20_POLY1305", ChaCha20Poly1305),
             (
                 "AES-GCM-128 with 8 octet ICV [RFC4106]",
                 AesGcm {
@@ -709,7 +734,15 @@ mod tests {
         ] {
             assert_eq!(EncAlg::from_wireshark_name(n), Some(a), "{n}");
         }
-        for bad in ["AES-CBC-64", "AES-GCM-128 with 9 octet ICV", "DES", "", "["] {
+        for bad in [
+            "AES-CBC-64",
+            "AES-GCM-128 with 9 octet ICV",
+            "DES",
+            "",
+            "[",
+            "CHACHA20",
+            "XCHACHA20-POLY1305",
+        ] {
             assert_eq!(EncAlg::from_wireshark_name(bad), None, "{bad}");
         }
         assert_eq!(
@@ -778,6 +811,36 @@ mod tests {
                 key_len: 16,
                 icv_len: 16
             }
+        );
+    }
+
+    #[test]
+    fn chacha20_poly1305_lines() {
+        let line = |k: &str, integ: &str| {
+            format!(
+                "0102030405060708,1112131415161718,{k},{k},\"CHACHA20-POLY1305 [RFC7634]\",,,\"{integ}\""
+            )
+        };
+        let text = [
+            line(&"ab".repeat(36), "NONE [RFC4306]"),
+            // 32 bytes: the salt is missing.
+            line(&"ab".repeat(32), "NONE"),
+            line(&"ab".repeat(37), "NONE"),
+        ]
+        .join("\n");
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_table(Path::new("c"), &text, TableKind::Ikev2), 1);
+        let sa = &ks.ikev2_sas()[0];
+        assert_eq!(sa.enc, EncAlg::ChaCha20Poly1305);
+        assert!(sa.enc.is_aead());
+        assert_eq!(sa.enc.aead_key_and_icv_len(), Some((32, 16)));
+        assert_eq!((sa.enc.key_material_len(), sa.enc.iv_len()), (36, 8));
+        let lines: Vec<usize> = ks.errors().iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3]);
+        assert!(
+            ks.errors()[0].message.contains("SK_ei: 32 bytes"),
+            "{}",
+            ks.errors()[0]
         );
     }
 

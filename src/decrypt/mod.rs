@@ -23,8 +23,9 @@
 //!   crate's normal parser, so notifies, IDi/IDr, AUTH, CERT, SA, TSi/TSr
 //!   are read as [`crate::ike::PayloadDetail`] values.
 //! - No panic on any input (message bytes or key-table text); no `unsafe`.
-//! - Not done yet: IKEv1 decryption, ESP decryption, ChaCha20-Poly1305,
-//!   AES-CCM.
+//! - Ciphers: NULL, 3DES, AES-CBC, AES-CTR, AES-GCM (8/12/16-byte ICV),
+//!   ChaCha20-Poly1305 (RFC 7634).
+//! - Not done yet: IKEv1 decryption, ESP decryption, AES-CCM.
 
 mod ikev2;
 mod keys;
