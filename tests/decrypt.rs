@@ -616,3 +616,50 @@ fn session_attaches_reassembled_message_to_last_fragment() {
 fn same_direction(a: &ikediag::session::MessageFact, b: &ikediag::session::MessageFact) -> bool {
     a.from_initiator == b.from_initiator && a.is_response == b.is_response
 }
+
+/// tcpdump's ikev2pI2.pcap with its secrets file (tcpdump's IKEv2 format,
+/// the I and R lines joined into one SA). Its IKE_AUTH request (frame 2)
+/// carries an ICV that is not the HMAC-SHA1-96 of the message with SK_ai:
+/// tshark says "incorrect, should be 579ae74ad294a105b0b6f1c4", and we
+/// compute the same value, so we refuse the message. With the ICV
+/// tshark expects put in its place, it verifies and decrypts to IDi
+/// (FQDN `west`) and AUTH, as tshark shows it:
+///
+/// ```sh
+/// tshark -r ikev2pI2.pcap -o 'uat:ikev2_decryption_table:0001020304050607,c02e7a3031a03188,3f44bf47cafd8150591deb088199fcbf,bedb67ec7dc3d00cccac42e70cd63bde,"AES-CBC-128 [RFC3602]",4ea8e662b07cdd430f6944c6723e4b82d5722418,515b0bd22e6d76b34fdb760aa7bfad80b109b75d,"HMAC_SHA1_96 [RFC2404]"' -Y frame.number==2 -V
+/// # Integrity Checksum Data: e5119d72d74e695b1032b957 (12 bytes) <HMAC_SHA1_96 [RFC2404]>[incorrect, should be 579ae74ad294a105b0b6f1c4]
+/// ```
+#[test]
+fn tcpdump_ikev2pi2_with_tcpdump_secrets() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let dir = corpus.join("public/tcpdump");
+    let mut ks = KeyStore::new();
+    assert_eq!(ks.load_file(&dir.join("ikev2pI2-secrets.txt")), Ok(2));
+    assert_eq!(ks.ikev2_sas().len(), 1);
+    let msgs = raw_messages(&dir.join("ikev2pI2.pcap"));
+    let (frame, raw) = msgs
+        .iter()
+        .find(|(_, r)| matches!(kind(r), Kind::Sk { truncated: false }))
+        .expect("IKE_AUTH");
+    assert_eq!(*frame, 2);
+    assert_eq!(decrypt(raw, &ks), Err(DecryptError::IntegrityFailed));
+    let mut fixed = raw.clone();
+    let n = fixed.len();
+    fixed[n - 12..].copy_from_slice(&[
+        0x57, 0x9a, 0xe7, 0x4a, 0xd2, 0x94, 0xa1, 0x05, 0xb0, 0xb6, 0xf1, 0xc4,
+    ]);
+    let d = decrypt(&fixed, &ks).expect("verifies with the ICV tshark expects");
+    let inner = d.inner();
+    assert_eq!(inner.payload_names(), vec!["IDi", "AUTH"]);
+    let id = inner
+        .payloads
+        .iter()
+        .find_map(|p| match &p.detail {
+            PayloadDetail::Id(id) => Some(id),
+            _ => None,
+        })
+        .expect("IDi");
+    assert_eq!((id.id_type, id.data), (2, &b"west"[..]));
+}

@@ -316,7 +316,12 @@ fn decrypt_message<'k>(
     })
 }
 
-fn verify_icv(alg: IntegAlg, key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
+pub(super) fn verify_icv(
+    alg: IntegAlg,
+    key: &[u8],
+    signed: &[u8],
+    icv: &[u8],
+) -> Result<(), DecryptError> {
     fn check<M: Mac + KeyInit>(key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
         let mut m =
             <M as KeyInit>::new_from_slice(key).map_err(|_| DecryptError::BadKey("SK_a length"))?;
@@ -339,7 +344,7 @@ fn verify_icv(alg: IntegAlg, key: &[u8], signed: &[u8], icv: &[u8]) -> Result<()
     }
 }
 
-fn decrypt_unauthenticated(
+pub(super) fn decrypt_unauthenticated(
     alg: EncAlg,
     key: &[u8],
     iv: &[u8],
@@ -413,7 +418,7 @@ pub(super) fn chacha_open(
 }
 
 /// AES-GCM open with an 8-, 12- or 16-byte ICV (RFC 5282 §3-5).
-fn gcm_open(
+pub(super) fn gcm_open(
     key: &[u8],
     nonce: &[u8; 12],
     aad: &[u8],

@@ -27,10 +27,12 @@
 //!   ChaCha20-Poly1305 (RFC 7634).
 //! - Not done yet: IKEv1 decryption, ESP decryption, AES-CCM.
 
+mod esp;
 mod ikev2;
 mod keys;
 mod skf;
 
+pub use esp::{EspAuth, EspDecrypted, EspError, EspKey, decrypt_esp};
 pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_parsed, decrypt_with};
 pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};
 pub use skf::{MAX_HELD_BYTES, MAX_SETS, Reassembler, Reassembly};
