@@ -12,8 +12,11 @@ use ikediag::decode::{DecodeConfig, EspPacket, Sink, decode_capture};
 use ikediag::decrypt::{EspError, KeyStore, decrypt_esp};
 
 /// Every ESP packet: (frame, SPI, source, destination, bytes from the SPI).
+/// (frame, SPI, source, destination, bytes from the SPI).
+type EspRecord = (u64, u32, std::net::IpAddr, std::net::IpAddr, Vec<u8>);
+
 #[derive(Default)]
-struct RawEsp(Vec<(u64, u32, std::net::IpAddr, std::net::IpAddr, Vec<u8>)>);
+struct RawEsp(Vec<EspRecord>);
 
 impl Sink for RawEsp {
     fn esp(&mut self, e: &EspPacket<'_>) {
@@ -22,7 +25,7 @@ impl Sink for RawEsp {
     }
 }
 
-fn esp_packets(path: &Path) -> Vec<(u64, u32, std::net::IpAddr, std::net::IpAddr, Vec<u8>)> {
+fn esp_packets(path: &Path) -> Vec<EspRecord> {
     let mut reader = CaptureReader::open(path).expect("open capture");
     let mut sink = RawEsp::default();
     let _ = decode_capture(&mut reader, DecodeConfig::default(), &mut sink);
@@ -160,4 +163,189 @@ fn wrong_truncated_or_other_keys_are_clear_errors() {
     for (_, _, _, _, raw) in esp_packets(&dir.join("esp_truncated.pcap")) {
         assert!(decrypt_esp(&raw, k).is_err());
     }
+}
+
+/// (SPI, inner protocol, packets).
+type SpiProtoCount = (u32, u8, u64);
+
+/// tshark's view of the ESP of the lab captures, with the `esp_sa` beside
+/// each and `esp.enable_encryption_decode:TRUE`,
+/// `esp.enable_authentication_check:TRUE` (every ICV good):
+///
+/// ```sh
+/// tshark -r LAB.pcap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE \
+///   -o 'uat:esp_sa:<each line of LAB.esp_sa>' -Y esp -T fields -e esp.spi -e ip.proto -e esp.protocol -e esp.icv_good | sort | uniq -c
+/// ```
+///
+/// (SPI, inner protocol, packets). tcp_mss_too_large has a 22nd `esp`
+/// frame that is an ICMP error quoting ESP-in-UDP, not an ESP packet.
+const LAB_ESP: &[(&str, &[SpiProtoCount])] = &[
+    ("esp_one_way", &[(0x2925b583, 1, 6)]),
+    ("map_e_natt_ok", &[(0x989d693b, 1, 3), (0xe52cb42e, 1, 3)]),
+    ("natt_ok", &[(0x8af459cc, 1, 3), (0xbfe9fdf6, 1, 3)]),
+    (
+        "rekey_ok",
+        &[
+            (0x00853e32, 1, 4),
+            (0x028aceaa, 1, 6),
+            (0x65ef734e, 1, 6),
+            (0x6ae14791, 1, 6),
+            (0x9f142890, 1, 4),
+            (0xaf7d95f1, 1, 6),
+            (0xde38d790, 1, 6),
+            (0xfcc8a50d, 1, 6),
+        ],
+    ),
+    (
+        "tcp_mss_too_large",
+        &[(0x73518090, 6, 19), (0xaed13351, 6, 2)],
+    ),
+];
+
+fn analyze_with_keys(pcap: &Path) -> ikediag::session::Analysis {
+    let mut reader = CaptureReader::open(pcap).expect("open");
+    let b = ikediag::session::KeySource::new(&[], true).builder_for(pcap);
+    ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b)
+}
+
+/// The session layer on the lab captures with an `esp_sa` beside them:
+/// every ESP packet of a keyed SA decrypts with its ICV verified, and the
+/// inner protocols are tshark's.
+#[test]
+fn lab_esp_flows_decrypt_in_the_session() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let lab = corpus.join("lab");
+    let mut stems: Vec<String> = std::fs::read_dir(&lab)
+        .expect("lab")
+        .filter_map(|e| {
+            let n = e.ok()?.file_name().to_str()?.to_string();
+            n.strip_suffix(".esp_sa").map(str::to_string)
+        })
+        .collect();
+    stems.sort();
+    assert!(stems.len() >= 20, "{stems:?}");
+    for stem in &stems {
+        let a = analyze_with_keys(&lab.join(format!("{stem}.pcap")));
+        let d = a.decryption.as_ref().expect("keys");
+        assert_eq!(
+            (d.esp_failed, d.esp_no_keys, d.esp_skipped),
+            (0, 0, 0),
+            "{stem}: {:?}",
+            d.esp_failures
+        );
+        let mut got: Vec<(u32, u8, u64)> = Vec::new();
+        for f in &a.esp_flows {
+            let i = f.inner.as_ref().expect("every flow keyed");
+            assert_eq!(i.verified, i.decrypted, "{stem}: ICV checked");
+            assert_eq!(i.decrypted, f.packets, "{stem} {:08x}", f.spi);
+            got.extend(i.inner_protocols.iter().map(|(p, n)| (f.spi, *p, *n)));
+        }
+        got.sort();
+        let want = LAB_ESP
+            .iter()
+            .find(|(s, _)| s == stem)
+            .map(|(_, v)| v.to_vec())
+            .unwrap_or_default();
+        assert_eq!(got, want, "{stem}");
+        assert_eq!(
+            d.esp_decrypted,
+            want.iter().map(|w| w.2).sum::<u64>(),
+            "{stem}"
+        );
+    }
+}
+
+/// tcp_mss_too_large: the inner SYN and SYN-ACK carry MSS 1360, as tshark
+/// shows them (frames 9 and 10), and the largest inner packet is 1400
+/// bytes (frame 12: outer ip.len 1476, inner 1400; tshark's "1476" in
+/// frame 13 is the ICMP "fragmentation needed" quoting that packet):
+///
+/// ```sh
+/// tshark … -Y 'esp && tcp.flags.syn==1' -T fields -e frame.number -e esp.spi -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport -e tcp.flags.ack -e tcp.options.mss_val
+/// # 9   0x73518090  100.64.7.10,198.18.1.1   203.0.113.20,198.18.2.1  53909  80     0  1360
+/// # 10  0xaed13351  203.0.113.20,198.18.2.1  100.64.7.10,198.18.1.1   80     53909  1  1360
+/// ```
+#[test]
+fn inner_syn_mss_of_tcp_mss_too_large() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let a = analyze_with_keys(&corpus.join("lab/tcp_mss_too_large.pcap"));
+    let mut syns = Vec::new();
+    for f in &a.esp_flows {
+        let i = f.inner.as_ref().expect("keyed");
+        for s in &i.syns {
+            syns.push((
+                s.frame,
+                f.spi,
+                s.src.to_string(),
+                s.dst.to_string(),
+                s.ack,
+                s.mss,
+            ));
+        }
+        if f.spi == 0x73518090 {
+            assert_eq!(i.max_inner_len, 1400);
+        }
+    }
+    syns.sort();
+    assert_eq!(
+        syns,
+        vec![
+            (
+                9,
+                0x73518090,
+                "198.18.1.1:53909".to_string(),
+                "198.18.2.1:80".to_string(),
+                false,
+                Some(1360)
+            ),
+            (
+                10,
+                0xaed13351,
+                "198.18.2.1:80".to_string(),
+                "198.18.1.1:53909".to_string(),
+                true,
+                Some(1360)
+            ),
+        ]
+    );
+    // Without keys: no inner facts, no ESP counters.
+    let mut reader = CaptureReader::open(&corpus.join("lab/tcp_mss_too_large.pcap")).expect("open");
+    let plain = ikediag::session::analyze_reader(&mut reader, DecodeConfig::default());
+    assert!(plain.esp_flows.iter().all(|f| f.inner.is_none()));
+    assert!(plain.decryption.is_none());
+}
+
+/// Throughput of `decrypt_esp` on the largest ESP packet of
+/// tcp_mss_too_large (1452 ESP bytes, AES-CBC-128 + HMAC-SHA-256-128).
+/// Run by hand: `cargo test --release --test esp -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn esp_decrypt_throughput() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let lab = corpus.join("lab");
+    let mut ks = KeyStore::new();
+    ks.load_file(&lab.join("tcp_mss_too_large.esp_sa"))
+        .expect("keys");
+    let pkts = esp_packets(&lab.join("tcp_mss_too_large.pcap"));
+    let (_, spi, src, dst, raw) = pkts.iter().max_by_key(|p| p.4.len()).expect("ESP");
+    let key = ks.esp(*spi, *src, *dst).expect("key");
+    let n = 100_000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        assert!(decrypt_esp(std::hint::black_box(raw), key).is_ok());
+    }
+    let s = t.elapsed().as_secs_f64();
+    let mb = (n * raw.len()) as f64 / 1e6;
+    eprintln!(
+        "{n} x {} bytes: {s:.3} s, {:.0} MB/s, {:.2} us/packet",
+        raw.len(),
+        mb / s,
+        s * 1e6 / n as f64
+    );
 }

@@ -48,7 +48,7 @@ pub enum EspAuth {
 }
 
 impl EspAuth {
-    /// Parses Wireshark's `esp_sa` name ("HMAC-SHA-256-128 [RFC4868]").
+    /// Parses Wireshark's `esp_sa` name (`"HMAC-SHA-256-128 [RFC4868]"`).
     pub fn from_wireshark_name(name: &str) -> Result<EspAuth, String> {
         let n = name
             .split('[')

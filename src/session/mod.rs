@@ -10,6 +10,7 @@
 //! errors tied to the flow they quote, and incomplete IP fragment sets tied
 //! to the IKE message they carried. `diag` judges these facts.
 
+pub mod esp_inner;
 pub mod nat;
 
 use std::collections::{BTreeMap, HashMap};
@@ -321,6 +322,10 @@ pub struct EspFlow {
     pub packets: u64,
     pub bytes: u64,
     pub max_ip_payload_len: u32,
+    /// What the packets hold, when the user's ESP keys cover this flow
+    /// (see [`esp_inner`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner: Option<esp_inner::EspInnerFacts>,
 }
 
 /// An ICMP or ICMPv6 error, with what it quotes.
@@ -473,6 +478,19 @@ pub struct DecryptionFacts {
     /// the first [`MAX_DECRYPT_FAILURES`].
     pub failures: Vec<(u64, String)>,
     pub failures_total: u64,
+    /// ESP packets decrypted with the ESP keys (ICV verified, or a
+    /// plausible trailer for an SA without integrity check).
+    pub esp_decrypted: u64,
+    /// ESP packets of a keyed SA that could not be decrypted.
+    pub esp_failed: u64,
+    /// ESP packets of SAs the ESP keys do not cover (counted only when
+    /// some ESP keys were given).
+    pub esp_no_keys: u64,
+    /// ESP packets of keyed SAs not tried: the per-capture budget
+    /// ([`esp_inner::MAX_DECRYPT_BYTES`]) was spent.
+    pub esp_skipped: u64,
+    /// The first failure of each ESP SA: (frame, "ESP SA 0x… (src -> dst): why").
+    pub esp_failures: Vec<(u64, String)>,
 }
 
 /// One key file that was used for a capture.
@@ -509,6 +527,9 @@ pub struct SessionBuilder {
     /// Decrypted RFC 7383 fragments waiting for the rest of their message.
     #[cfg(feature = "decrypt")]
     skf: crate::decrypt::Reassembler,
+    /// ESP decryption, when the keys hold ESP SAs.
+    #[cfg(feature = "decrypt")]
+    esp_decrypt: Option<esp_inner::EspDecryptor>,
     /// Recent large TCP segments per flow (a small ring each).
     flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
     /// Large segments seen again, by (src, dst, seq).
@@ -703,6 +724,7 @@ impl SessionBuilder {
             key_errors: keys.errors().iter().map(|e| e.to_string()).collect(),
             ..DecryptionFacts::default()
         });
+        self.esp_decrypt = esp_inner::EspDecryptor::new(&keys);
         self.keys = Some(keys);
         self
     }
@@ -978,6 +1000,7 @@ impl SessionBuilder {
                 packets: 0,
                 bytes: 0,
                 max_ip_payload_len: 0,
+                inner: None,
             });
         }
         let f = &mut self.a.esp_flows[i];
@@ -986,6 +1009,10 @@ impl SessionBuilder {
         f.packets += 1;
         f.bytes += u64::from(e.seen.ip_payload_len);
         f.max_ip_payload_len = f.max_ip_payload_len.max(e.seen.ip_payload_len);
+        #[cfg(feature = "decrypt")]
+        if let (Some(d), Some(facts)) = (self.esp_decrypt.as_mut(), self.a.decryption.as_mut()) {
+            d.observe(e, i, &mut self.a.esp_flows[i], facts);
+        }
     }
 
     fn on_icmp(&mut self, i: &IcmpEvent<'_>) {
