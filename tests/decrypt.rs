@@ -597,6 +597,14 @@ fn session_attaches_reassembled_message_to_last_fragment() {
             "{stem}: every encrypted message decrypted"
         );
         let m = msgs.iter().find(|m| m.frame == last).expect("frame");
+        if m.is_response {
+            let auth = a.sas[0]
+                .exchanges
+                .iter()
+                .find(|x| x.exchange_type == IKE_AUTH)
+                .expect("IKE_AUTH");
+            assert_eq!(auth.decrypted_response().map(|r| r.frame), Some(last));
+        }
         let names = m.payloads.join(",");
         assert!(
             names.starts_with("SKF,") && names.contains(want),

@@ -146,6 +146,13 @@ impl Exchange {
     pub fn is_answered(&self) -> bool {
         self.first_response().is_some()
     }
+    /// The first response whose fact holds the decrypted inner payloads:
+    /// a decrypted SK message, or for an RFC 7383 fragmented response the
+    /// fragment that completed it (the others only say `SKF`).
+    pub fn decrypted_response(&self) -> Option<&MessageFact> {
+        self.responses()
+            .find(|m| m.decrypted && (m.ike_fragment.is_none() || m.payloads.len() > 1))
+    }
     /// Request transmissions after the first one (for RFC 7383 fragments,
     /// repeated fragment 1 counts as one retransmission of the message).
     pub fn retransmissions(&self) -> usize {
