@@ -349,3 +349,56 @@ fn esp_decrypt_throughput() {
         s * 1e6 / n as f64
     );
 }
+
+/// In the session: a wrong key gives one line for its SA, a key for
+/// another SPI is named as unused with the ESP that had no key.
+#[test]
+fn session_names_wrong_and_unused_esp_keys() {
+    let Some(dir) = tcpdump() else { return };
+    let pcap = dir.join("02-sunrise-sunset-esp.pcap");
+    let run = |keys: &Path| {
+        let mut reader = CaptureReader::open(&pcap).expect("open");
+        let b = ikediag::session::KeySource::new(&[keys.to_path_buf()], false).builder_for(&pcap);
+        ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b)
+            .decryption
+            .expect("keys")
+    };
+    // tcpdump's secrets: 0x12345678@192.1.2.45 has the key of another
+    // capture (08-sunrise-sunset-esp2); the other two SAs match nothing.
+    let d = run(&dir.join("esp-secrets.txt"));
+    assert_eq!((d.esp_decrypted, d.esp_failed, d.esp_no_keys), (0, 8, 0));
+    assert_eq!(
+        d.esp_failures.len(),
+        1,
+        "one line per SA: {:?}",
+        d.esp_failures
+    );
+    assert_eq!(d.esp_failures[0].0, 1);
+    assert!(
+        d.esp_failures[0].1.starts_with(
+            "ESP SA 0x12345678 (192.1.2.23 -> 192.1.2.45): decrypted trailer is implausible"
+        ),
+        "{:?}",
+        d.esp_failures
+    );
+    assert_eq!(d.esp_unused_keys.len(), 2, "{:?}", d.esp_unused_keys);
+    assert!(d.esp_unused_keys[0].starts_with("ESP SA 0xabcdabcd (* -> 192.0.1.1): no ESP packet"));
+    // Only a key for another SPI: nothing decrypted, the unkeyed flow named.
+    let other = std::env::temp_dir().join(format!("ikediag-esp-other-{}.txt", std::process::id()));
+    std::fs::write(
+        &other,
+        "0xabcdabcd@192.1.2.45 3des-cbc-hmac96:0x4043434545464649494a4a4c4c4f4f515152525454575758\n",
+    )
+    .expect("write");
+    let d = run(&other);
+    let _ = std::fs::remove_file(&other);
+    assert_eq!((d.esp_decrypted, d.esp_failed, d.esp_no_keys), (0, 0, 8));
+    assert_eq!(
+        d.esp_unused_keys,
+        vec![
+            "ESP SA 0xabcdabcd (* -> 192.1.2.45): no ESP packet in the capture has this SPI and these \
+             addresses; ESP without keys: 0x12345678 192.1.2.23 -> 192.1.2.45"
+                .to_string()
+        ]
+    );
+}

@@ -70,6 +70,8 @@ pub(crate) struct EspDecryptor {
     sa: Vec<Option<Option<usize>>>,
     /// SAs whose failure was already listed.
     reported: Vec<bool>,
+    /// SAs that matched at least one flow.
+    used: Vec<bool>,
     bytes: u64,
 }
 
@@ -81,6 +83,7 @@ impl EspDecryptor {
             keys: Arc::clone(keys),
             sa: Vec::new(),
             reported: vec![false; keys.esp_keys().len()],
+            used: vec![false; keys.esp_keys().len()],
             bytes: 0,
         })
     }
@@ -106,6 +109,9 @@ impl EspDecryptor {
             facts.esp_no_keys += 1;
             return;
         };
+        if let Some(u) = self.used.get_mut(ki) {
+            *u = true;
+        }
         let Some(key) = self.keys.esp_keys().get(ki) else {
             return;
         };
@@ -147,6 +153,37 @@ impl EspDecryptor {
                         .push((e.seen.frame, describe(key, e.seen.src, e.seen.dst, &why)));
                 }
             }
+        }
+    }
+}
+
+#[cfg(feature = "decrypt")]
+impl EspDecryptor {
+    /// At the end of the capture: the ESP SAs of the keys that matched no
+    /// packet, each with the flows that had no key (a key for another SPI
+    /// or other addresses is the usual mistake).
+    pub(crate) fn finish(&self, flows: &[EspFlow], facts: &mut DecryptionFacts) {
+        let unkeyed: Vec<String> = flows
+            .iter()
+            .filter(|f| f.inner.is_none())
+            .take(5)
+            .map(|f| format!("0x{:08x} {} -> {}", f.spi, f.src, f.dst))
+            .collect();
+        for (k, used) in self.keys.esp_keys().iter().zip(&self.used) {
+            if *used || facts.esp_unused_keys.len() >= MAX_ESP_FAILURES {
+                continue;
+            }
+            let any = |a: Option<IpAddr>| a.map_or_else(|| "*".to_string(), |a| a.to_string());
+            let mut line = format!(
+                "ESP SA 0x{:08x} ({} -> {}): no ESP packet in the capture has this SPI and these addresses",
+                k.spi,
+                any(k.src),
+                any(k.dst)
+            );
+            if !unkeyed.is_empty() {
+                line.push_str(&format!("; ESP without keys: {}", unkeyed.join(", ")));
+            }
+            facts.esp_unused_keys.push(line);
         }
     }
 }

@@ -498,6 +498,9 @@ pub struct DecryptionFacts {
     pub esp_skipped: u64,
     /// The first failure of each ESP SA: (frame, "ESP SA 0x… (src -> dst): why").
     pub esp_failures: Vec<(u64, String)>,
+    /// ESP SAs of the keys that matched no ESP packet, with the ESP flows
+    /// that had no key (first 5).
+    pub esp_unused_keys: Vec<String>,
 }
 
 /// One key file that was used for a capture.
@@ -1165,6 +1168,10 @@ impl SessionBuilder {
     /// Finishes the analysis.
     pub fn finish(mut self, stats: DecodeStats, read_error: Option<String>) -> Analysis {
         self.attach();
+        #[cfg(feature = "decrypt")]
+        if let (Some(d), Some(facts)) = (self.esp_decrypt.as_ref(), self.a.decryption.as_mut()) {
+            d.finish(&self.a.esp_flows, facts);
+        }
         let mut retx: Vec<TcpRetransmission> = self.retx.drain().map(|(_, v)| v).collect();
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
