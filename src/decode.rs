@@ -81,6 +81,9 @@ pub struct EspPacket<'a> {
     pub seq: Option<u32>,
     /// UDP ports when ESP-in-UDP.
     pub udp_ports: Option<(u16, u16)>,
+    /// The ESP bytes from the SPI on (after the UDP header for ESP-in-UDP),
+    /// as captured.
+    pub raw: &'a [u8],
 }
 
 /// A NAT-T keepalive.
@@ -416,6 +419,7 @@ impl Decoder {
                         spi,
                         seq: crate::wire::be32(p.payload, 4),
                         udp_ports: None,
+                        raw: p.payload,
                     });
                 }
             }
@@ -489,6 +493,7 @@ impl Decoder {
                     spi,
                     seq,
                     udp_ports: Some((h.src_port, h.dst_port)),
+                    raw: payload,
                 });
             }
             IkePortPayload::Runt => self.anomaly(sink, ctx.frame, DecodeAnomaly::UdpTruncated),

@@ -12,15 +12,23 @@
 //! - 2: the harness appends a correct HMAC-SHA2-256-128 ICV (key SK_ai or
 //!   SK_ar per the I flag) to the bytes, so the fuzzer gets past the
 //!   integrity check into CBC decryption, padding removal and the inner
-//!   payload chain. Checked: no panic; an Ok's plaintext is shorter than the
-//!   message; the inner chain parses without panic and its offsets are
-//!   inside the plaintext.
+//!   payload chain (SK, or SKF: one RFC 7383 fragment). Checked: no panic;
+//!   an Ok's plaintext is shorter than the message; the inner chain parses
+//!   without panic and its offsets are inside the plaintext.
+//! - 3: RFC 7383 reassembly: the bytes are cut into fragments (message ID,
+//!   flags, Fragment Number, Total Fragments, length, piece) pushed into a
+//!   `Reassembler`; its state stays within `MAX_SETS` / `MAX_HELD_BYTES`,
+//!   a completed message is no longer than the bytes pushed, and its inner
+//!   chain parses without panic.
 #![no_main]
 
 use std::path::Path;
 
 use hmac::{Hmac, KeyInit, Mac};
-use ikediag::decrypt::{DecryptError, KeyStore, TableKind, decrypt, decrypt_with};
+use ikediag::decrypt::{
+    DecryptError, Decrypted, KeyStore, MAX_HELD_BYTES, MAX_SETS, Reassembler, Reassembly,
+    TableKind, decrypt, decrypt_with,
+};
 use libfuzzer_sys::fuzz_target;
 
 const SPI_I: &str = "0102030405060708";
@@ -71,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    match mode % 3 {
+    match mode % 4 {
         0 => {
             let text = String::from_utf8_lossy(rest);
             let data_lines = text
@@ -81,7 +89,13 @@ fuzz_target!(|data: &[u8]| {
             let total_lines = text.lines().count();
             let mut ks = KeyStore::new();
             let _ = ks.load_str(Path::new("fuzz"), &text);
-            for kind in [TableKind::Ikev2, TableKind::Ikev1, TableKind::EspSa] {
+            for kind in [
+                TableKind::Ikev2,
+                TableKind::Ikev1,
+                TableKind::EspSa,
+                TableKind::TcpdumpEsp,
+                TableKind::TcpdumpIkev2,
+            ] {
                 let mut k = KeyStore::new();
                 let n = k.load_table(Path::new("fuzz"), &text, kind);
                 assert_eq!(n + k.errors().len(), data_lines);
@@ -107,6 +121,38 @@ fuzz_target!(|data: &[u8]| {
             let gcm = gcm_store();
             if let Ok(d) = decrypt_with(rest, &gcm.ikev2_sas()[0]) {
                 panic!("forged GCM message accepted: {d:?}");
+            }
+        }
+        3 => {
+            let mut r = Reassembler::new();
+            let mut pushed = 0usize;
+            let mut header = [0u8; 28];
+            header[17] = 0x20;
+            header[18] = 35;
+            let mut rest = rest;
+            while let [mid, flags, n, total, len, tail @ ..] = rest {
+                let take = usize::from(*len).min(tail.len());
+                let (piece, next) = tail.split_at(take);
+                rest = next;
+                header[19] = *flags;
+                header[23] = *mid;
+                let Ok(h) = ikediag::ike::IkeHeader::parse(&header) else {
+                    continue;
+                };
+                pushed += piece.len();
+                let out = r.push(Decrypted {
+                    header: h,
+                    first_payload: if *n == 1 { 41 } else { 0 },
+                    plaintext: piece.to_vec(),
+                    fragment: Some((u16::from(*n), u16::from(*total))),
+                });
+                assert!(r.pending() <= MAX_SETS);
+                assert!(r.held_bytes() <= MAX_HELD_BYTES);
+                if let Reassembly::Complete(m) = out {
+                    assert!(m.plaintext.len() <= pushed);
+                    assert!(m.fragment.is_none());
+                    std::hint::black_box(m.inner().payload_names());
+                }
             }
         }
         _ => {

@@ -1,5 +1,5 @@
 //! IKEv2 SK payload decryption (RFC 7296 §3.14; AES-CTR RFC 5930; AES-GCM
-//! RFC 5282).
+//! RFC 5282; ChaCha20-Poly1305 RFC 7634).
 
 use std::fmt;
 
@@ -30,11 +30,16 @@ pub enum DecryptError {
         /// Major version from the header.
         version: u8,
     },
-    /// The message has no SK payload.
+    /// The message has no SK or SKF payload.
     NoEncryptedPayload,
-    /// The message carries an SKF payload (RFC 7383 fragment); reassembly is
-    /// not supported yet.
-    Fragmented,
+    /// An SKF payload (RFC 7383 §2.5) whose Fragment Number is 0 or above
+    /// its Total Fragments, or whose Total Fragments is 0.
+    BadFragmentNumber {
+        /// Fragment Number.
+        number: u16,
+        /// Total Fragments.
+        total: u16,
+    },
     /// The payload chain is malformed around the SK payload.
     Malformed(&'static str),
     /// No key-table line for these SPIs.
@@ -79,9 +84,9 @@ impl fmt::Display for DecryptError {
                 write!(f, "not an IKEv2 message (major version {version})")
             }
             DecryptError::NoEncryptedPayload => write!(f, "no SK (encrypted) payload"),
-            DecryptError::Fragmented => write!(
+            DecryptError::BadFragmentNumber { number, total } => write!(
                 f,
-                "SKF payload (RFC 7383 fragment): fragment reassembly is not supported yet"
+                "SKF fragment number {number} of {total} (RFC 7383 wants 1 <= number <= total)"
             ),
             DecryptError::Malformed(what) => write!(f, "malformed message: {what}"),
             DecryptError::NoKeys { spi_i, spi_r } => {
@@ -107,29 +112,45 @@ impl fmt::Display for DecryptError {
 
 impl std::error::Error for DecryptError {}
 
-/// The verified and decrypted contents of one SK payload.
+/// The verified and decrypted contents of one SK payload, of one SKF
+/// payload (an RFC 7383 fragment), or of a reassembled fragmented message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decrypted {
-    /// Header of the message it came from.
+    /// Header of the message it came from (for a reassembled message: of
+    /// the fragment that completed it).
     pub header: IkeHeader,
-    /// Type of the first inner payload (the SK payload's Next Payload).
+    /// Type of the first inner payload (the SK or SKF payload's Next
+    /// Payload; 0 in SKF fragments other than number 1).
     pub first_payload: u8,
     /// The inner payloads, padding and Pad Length removed.
     pub plaintext: Vec<u8>,
+    /// `Some((fragment_number, total_fragments))` when this is one SKF
+    /// fragment: `plaintext` is then a piece of the inner payload chain, to
+    /// be joined with the others by a [`super::Reassembler`]. `None` for an
+    /// SK payload and for a reassembled message.
+    pub fragment: Option<(u16, u16)>,
 }
 
 impl Decrypted {
     /// The inner payload chain parsed by the crate's IKE parser, as an
     /// [`IkeMessage`] with the outer header, so that `notifies()`,
     /// `payload_names()` etc. work. Payload offsets and anomaly offsets count
-    /// from the start of [`Decrypted::plaintext`].
+    /// from the start of [`Decrypted::plaintext`]. For a lone fragment
+    /// ([`Decrypted::is_fragment`]) other than a 1-of-1, the chain is only a
+    /// piece and will not parse cleanly: reassemble first.
     pub fn inner(&self) -> IkeMessage<'_> {
         ike::parse_payload_chain(&self.plaintext, self.header, self.first_payload)
     }
+
+    /// One SKF fragment, not (yet) a whole message.
+    pub fn is_fragment(&self) -> bool {
+        self.fragment.is_some()
+    }
 }
 
-/// Decrypts the SK payload of one IKEv2 message (bytes from the IKE header
-/// on) with the keys of its SPIs from `keys`. See the module doc.
+/// Decrypts the SK payload, or the SKF payload (one RFC 7383 fragment, its
+/// own IV and ICV), of one IKEv2 message (bytes from the IKE header on)
+/// with the keys of its SPIs from `keys`. See the module doc.
 pub fn decrypt(message: &[u8], keys: &KeyStore) -> Result<Decrypted, DecryptError> {
     decrypt_parsed(message, &parse(message)?, keys)
 }
@@ -188,16 +209,31 @@ fn decrypt_message<'k>(
     let mut sk = None;
     for p in &msg.payloads {
         match &p.detail {
-            PayloadDetail::EncryptedFragment(_) => return Err(DecryptError::Fragmented),
-            PayloadDetail::Encrypted(e) => sk = Some((p.offset, e.first_payload, e.data)),
+            // RFC 7383 §2.5: the SKF header is the generic header plus
+            // Fragment Number and Total Fragments.
+            PayloadDetail::EncryptedFragment(f) => {
+                if f.fragment_number == 0
+                    || f.total_fragments == 0
+                    || f.fragment_number > f.total_fragments
+                {
+                    return Err(DecryptError::BadFragmentNumber {
+                        number: f.fragment_number,
+                        total: f.total_fragments,
+                    });
+                }
+                let fragment = Some((f.fragment_number, f.total_fragments));
+                sk = Some((p.offset + 8, f.first_payload, f.data, fragment));
+            }
+            PayloadDetail::Encrypted(e) => sk = Some((p.offset + 4, e.first_payload, e.data, None)),
             _ => {}
         }
     }
-    let Some((sk_offset, first_payload, body)) = sk else {
+    let Some((header_end, first_payload, body, fragment)) = sk else {
         return Err(DecryptError::NoEncryptedPayload);
     };
-    // The SK payload must be whole and last: its ICV is the end of the message.
-    if sk_offset + 4 + body.len() != message.len() {
+    // The SK/SKF payload must be whole and last: its ICV is the end of the
+    // message.
+    if header_end + body.len() != message.len() {
         return Err(DecryptError::Malformed(
             "SK payload does not end at the end of the message",
         ));
@@ -213,15 +249,16 @@ fn decrypt_message<'k>(
         return Err(DecryptError::BadKey("SK_e length"));
     }
     let iv_len = sa.enc.iv_len();
-    let plain = if let EncAlg::AesGcm { key_len, icv_len } = sa.enc {
-        let sk_header_end = sk_offset + 4;
+    let plain = if let Some((key_len, icv_len)) = sa.enc.aead_key_and_icv_len() {
         let min = iv_len + icv_len;
         if body.len() < min {
             return Err(DecryptError::Malformed(
                 "SK payload shorter than its IV and ICV",
             ));
         }
-        let aad = &message[..sk_header_end];
+        // RFC 5282 §5.1 / RFC 7383 §2.5: the AAD runs from the IKE header
+        // to the end of the SK (or SKF) header.
+        let aad = &message[..header_end];
         let iv = &body[..iv_len];
         let ct = &body[iv_len..body.len() - icv_len];
         let icv = &body[body.len() - icv_len..];
@@ -230,7 +267,11 @@ fn decrypt_message<'k>(
         nonce[..4].copy_from_slice(salt);
         nonce[4..].copy_from_slice(iv);
         let mut buf = ct.to_vec();
-        gcm_open(key, &nonce, aad, &mut buf, icv)?;
+        if sa.enc == EncAlg::ChaCha20Poly1305 {
+            chacha_open(key, &nonce, aad, &mut buf, icv)?;
+        } else {
+            gcm_open(key, &nonce, aad, &mut buf, icv)?;
+        }
         buf
     } else {
         let icv_len = sa.integ.icv_len();
@@ -271,10 +312,16 @@ fn decrypt_message<'k>(
         header: h,
         first_payload,
         plaintext,
+        fragment,
     })
 }
 
-fn verify_icv(alg: IntegAlg, key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
+pub(super) fn verify_icv(
+    alg: IntegAlg,
+    key: &[u8],
+    signed: &[u8],
+    icv: &[u8],
+) -> Result<(), DecryptError> {
     fn check<M: Mac + KeyInit>(key: &[u8], signed: &[u8], icv: &[u8]) -> Result<(), DecryptError> {
         let mut m =
             <M as KeyInit>::new_from_slice(key).map_err(|_| DecryptError::BadKey("SK_a length"))?;
@@ -297,7 +344,7 @@ fn verify_icv(alg: IntegAlg, key: &[u8], signed: &[u8], icv: &[u8]) -> Result<()
     }
 }
 
-fn decrypt_unauthenticated(
+pub(super) fn decrypt_unauthenticated(
     alg: EncAlg,
     key: &[u8],
     iv: &[u8],
@@ -352,8 +399,26 @@ fn decrypt_unauthenticated(
     }
 }
 
+/// ChaCha20-Poly1305 open (RFC 7634 §2-3: nonce = 4-byte salt ‖ 8-byte IV,
+/// 16-byte ICV, the AAD as for AES-GCM).
+pub(super) fn chacha_open(
+    key: &[u8],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    icv: &[u8],
+) -> Result<(), DecryptError> {
+    use chacha20poly1305::ChaCha20Poly1305;
+    let c = <ChaCha20Poly1305 as KeyInit>::new_from_slice(key)
+        .map_err(|_| DecryptError::BadKey("ChaCha20-Poly1305 key length"))?;
+    let tag = chacha20poly1305::Tag::try_from(icv).map_err(|_| DecryptError::IntegrityFailed)?;
+    let nonce = chacha20poly1305::Nonce::from(*nonce);
+    c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
+        .map_err(|_| DecryptError::IntegrityFailed)
+}
+
 /// AES-GCM open with an 8-, 12- or 16-byte ICV (RFC 5282 §3-5).
-fn gcm_open(
+pub(super) fn gcm_open(
     key: &[u8],
     nonce: &[u8; 12],
     aad: &[u8],
@@ -462,6 +527,13 @@ mod tests {
             "",
             "010203040506070811121314151617182e202308000000010000004129000025e575a995d0e7846bedae2ce34be3f336ff54e63b704f38e62295b0dfc4a87fce9e",
         ),
+        (
+            "CHACHA20-POLY1305 [RFC7634]",
+            "NONE",
+            "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3",
+            "",
+            "010203040506070811121314151617182e2025080000000100000041290000251011121314151617610394741f8d41667c9b4fe99d3b1c6cd79a25169bca775d6f",
+        ),
     ];
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -481,7 +553,7 @@ mod tests {
 
     #[test]
     fn independent_vectors_decrypt_and_verify() {
-        assert_eq!(VECTORS.len(), 8);
+        assert_eq!(VECTORS.len(), 9);
         for &(enc, integ, ke, ka, msg) in VECTORS {
             let ks = store(enc, integ, ke, ka);
             let msg = unhex(msg);
@@ -554,6 +626,94 @@ mod tests {
         let d = decrypt(&m, &ks).unwrap();
         assert!(d.plaintext.is_empty());
         assert!(d.inner().payloads.is_empty());
+    }
+
+    /// An IKE_AUTH response in two SKF fragments, each sealed with
+    /// ChaCha20-Poly1305 by the `chacha20poly1305` crate the way RFC 7634
+    /// §3 / RFC 7383 §2.5 say (nonce = salt ‖ IV; AAD = IKE header + SKF
+    /// header with Fragment Number and Total Fragments).
+    fn chacha_fragment(key: &[u8; 36], number: u16, total: u16, piece: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::ChaCha20Poly1305;
+        let iv = [number as u8; 8];
+        let mut plain = piece.to_vec();
+        plain.push(0); // Pad Length
+        let skf_len = 8 + 8 + plain.len() + 16;
+        let mut m = vec![
+            1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+        ];
+        m.extend([53, 0x20, 35, 0x20, 0, 0, 0, 1]);
+        m.extend(((28 + skf_len) as u32).to_be_bytes());
+        m.extend([if number == 1 { 36 } else { 0 }, 0]);
+        m.extend((skf_len as u16).to_be_bytes());
+        m.extend(number.to_be_bytes());
+        m.extend(total.to_be_bytes());
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&key[32..]);
+        nonce[4..].copy_from_slice(&iv);
+        let c = <ChaCha20Poly1305 as KeyInit>::new_from_slice(&key[..32]).unwrap();
+        let tag = c
+            .encrypt_inout_detached(
+                &chacha20poly1305::Nonce::from(nonce),
+                &m,
+                plain.as_mut_slice().into(),
+            )
+            .unwrap();
+        m.extend(iv);
+        m.extend(plain);
+        m.extend(tag.as_slice());
+        m
+    }
+
+    #[test]
+    fn chacha20_poly1305_skf_fragments_reassemble() {
+        let key = [0x5a; 36];
+        let ks = store("ChaCha20-Poly1305", "NONE", &"5a".repeat(36), "");
+        // IDr (FQDN "gw") then N(MOBIKE_SUPPORTED), split inside IDr.
+        let chain = [
+            41, 0, 0, 10, 2, 0, 0, 0, b'g', b'w', 0, 0, 0, 8, 0, 0, 0x40, 0x0c,
+        ];
+        let (a, b) = chain.split_at(7);
+        let f1 = chacha_fragment(&key, 1, 2, a);
+        let f2 = chacha_fragment(&key, 2, 2, b);
+        let d1 = decrypt(&f1, &ks).unwrap();
+        let d2 = decrypt(&f2, &ks).unwrap();
+        assert_eq!((d1.fragment, d2.fragment), (Some((1, 2)), Some((2, 2))));
+        let mut r = super::super::Reassembler::new();
+        assert!(matches!(
+            r.push(d2),
+            super::super::Reassembly::Pending { have: 1, total: 2 }
+        ));
+        let super::super::Reassembly::Complete(whole) = r.push(d1) else {
+            panic!("not complete")
+        };
+        let inner = whole.inner();
+        assert!(inner.anomalies.is_empty(), "{:?}", inner.anomalies);
+        assert_eq!(inner.payload_names(), vec!["IDr", "N"]);
+        assert_eq!(inner.notify_types(), vec![16396]);
+        // The AAD covers the Fragment Number: changing it breaks the tag.
+        let mut bad = f2.clone();
+        bad[33] = 1;
+        assert_eq!(decrypt(&bad, &ks), Err(DecryptError::IntegrityFailed));
+        // So does every flipped bit, and every cut.
+        for i in 0..f1.len() {
+            let mut m = f1.clone();
+            m[i] ^= 0x01;
+            assert!(decrypt(&m, &ks).is_err(), "flip at {i} accepted");
+        }
+        for cut in 0..f1.len() {
+            assert!(decrypt(&f1[..cut], &ks).is_err(), "cut {cut}");
+        }
+        // Fragment number 3 of 2, and 0 of 2.
+        for (n, t) in [(3u16, 2u16), (0, 2), (1, 0)] {
+            let m = chacha_fragment(&key, n, t, a);
+            assert_eq!(
+                decrypt(&m, &ks),
+                Err(DecryptError::BadFragmentNumber {
+                    number: n,
+                    total: t
+                })
+            );
+        }
     }
 
     #[test]

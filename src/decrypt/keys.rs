@@ -9,7 +9,19 @@
 //! `\xHH`, `\"` and `\\` escapes inside quotes); hex may carry a `0x` prefix;
 //! `#` starts a comment line; blank lines are skipped. A bad line is an
 //! error with its file and line number and never stops the other lines.
+//!
+//! tcpdump's secrets files are read too:
+//!
+//! - `-E` / `-E file:` ESP secrets: `0xSPI@dst alg:secret` (e.g.
+//!   `0x12345678@192.1.2.45 3des-cbc-hmac96:0x4043…`), several per line
+//!   separated by commas; `-hmac96` means a 12-byte ICV that tcpdump does
+//!   not check; a secret without `0x` is ASCII. Each becomes an `esp_sa`
+//!   entry.
+//! - IKEv2 secrets: `ikev2 I|R 0xSPIi 0xSPIr integ:0xSK_a enc:0xSK_e`, the
+//!   `I` line with the initiator's keys and the `R` line with the
+//!   responder's, joined into one IKEv2 SA.
 
+use super::esp::EspKey;
 use crate::session::hex;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -41,6 +53,11 @@ pub enum EncAlg {
         /// ICV length: 8, 12 or 16.
         icv_len: usize,
     },
+    /// `CHACHA20-POLY1305 [RFC7634]` (our name: Wireshark's IKEv2 table
+    /// has no entry for it; `ChaCha20-Poly1305`, `CHACHA20_POLY1305` and
+    /// `ENCR_CHACHA20_POLY1305` are accepted too): key material is the
+    /// 32-byte key plus a 4-byte salt; 8-byte IV; 16-byte ICV.
+    ChaCha20Poly1305,
 }
 
 impl EncAlg {
@@ -59,6 +76,12 @@ impl EncAlg {
         }
         if n == "3DES" {
             return Some(EncAlg::TripleDesCbc);
+        }
+        if matches!(
+            n.replace('_', "-").as_str(),
+            "CHACHA20-POLY1305" | "ENCR-CHACHA20-POLY1305"
+        ) {
+            return Some(EncAlg::ChaCha20Poly1305);
         }
         if let Some(bits) = n.strip_prefix("AES-CBC-") {
             return aes_len(bits).map(|key_len| EncAlg::AesCbc { key_len });
@@ -94,6 +117,7 @@ impl EncAlg {
             EncAlg::TripleDesCbc => 24,
             EncAlg::AesCbc { key_len } => key_len,
             EncAlg::AesCtr { key_len } | EncAlg::AesGcm { key_len, .. } => key_len + 4,
+            EncAlg::ChaCha20Poly1305 => 36,
         }
     }
 
@@ -103,14 +127,24 @@ impl EncAlg {
             EncAlg::Null => 0,
             EncAlg::TripleDesCbc => 8,
             EncAlg::AesCbc { .. } => 16,
-            EncAlg::AesCtr { .. } | EncAlg::AesGcm { .. } => 8,
+            EncAlg::AesCtr { .. } | EncAlg::AesGcm { .. } | EncAlg::ChaCha20Poly1305 => 8,
         }
     }
 
     /// True for a combined-mode (AEAD) algorithm, whose ICV replaces the
     /// integrity algorithm's.
     pub fn is_aead(self) -> bool {
-        matches!(self, EncAlg::AesGcm { .. })
+        self.aead_key_and_icv_len().is_some()
+    }
+
+    /// For an AEAD: the cipher key length (SK_e without its 4-byte salt)
+    /// and the ICV length.
+    pub fn aead_key_and_icv_len(self) -> Option<(usize, usize)> {
+        match self {
+            EncAlg::AesGcm { key_len, icv_len } => Some((key_len, icv_len)),
+            EncAlg::ChaCha20Poly1305 => Some((32, 16)),
+            _ => None,
+        }
     }
 }
 
@@ -263,7 +297,7 @@ impl fmt::Debug for EspSa {
     }
 }
 
-/// Which UAT table a file holds.
+/// Which key table a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKind {
     /// `ikev2_decryption_table`.
@@ -272,21 +306,28 @@ pub enum TableKind {
     Ikev1,
     /// `esp_sa`.
     EspSa,
+    /// tcpdump's `-E` ESP secrets (`0xSPI@dst alg:secret`).
+    TcpdumpEsp,
+    /// tcpdump's IKEv2 secrets (`ikev2 I|R 0xSPIi 0xSPIr integ:… enc:…`).
+    TcpdumpIkev2,
 }
 
 impl TableKind {
-    /// Wireshark's UAT file name for the table.
+    /// Wireshark's UAT file name for the table, or a name for tcpdump's.
     pub fn uat_name(self) -> &'static str {
         match self {
             TableKind::Ikev2 => "ikev2_decryption_table",
             TableKind::Ikev1 => "ikev1_decryption_table",
             TableKind::EspSa => "esp_sa",
+            TableKind::TcpdumpEsp => "tcpdump ESP secrets",
+            TableKind::TcpdumpIkev2 => "tcpdump IKEv2 secrets",
         }
     }
 
     /// The table a file holds: a `# Wireshark UAT '<name>'` comment, else
-    /// the file name's suffix, else the field count of the first data line
-    /// (8 with a quoted first field: `esp_sa`; 8: IKEv2; 2: IKEv1).
+    /// the file name's suffix, else the first data line: `ikev2 …` or
+    /// `0x…@…` (tcpdump), or its field count (8 with a quoted first field:
+    /// `esp_sa`; 8: IKEv2; 2: IKEv1).
     pub fn detect(path: &Path, text: &str) -> Option<TableKind> {
         let all = [TableKind::Ikev2, TableKind::Ikev1, TableKind::EspSa];
         for line in text.lines().take(20) {
@@ -312,6 +353,13 @@ impl TableKind {
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+        let word = first.split_whitespace().next().unwrap_or("");
+        if word == "ikev2" {
+            return Some(TableKind::TcpdumpIkev2);
+        }
+        if word.contains('@') && !first.starts_with('"') {
+            return Some(TableKind::TcpdumpEsp);
+        }
         let fields = split_fields(first).ok()?;
         match fields.len() {
             8 if first.starts_with('"') => Some(TableKind::EspSa),
@@ -353,6 +401,8 @@ pub struct KeyStore {
     ikev2: Vec<Ikev2Sa>,
     ikev1: Vec<Ikev1Key>,
     esp: Vec<EspSa>,
+    /// `esp` resolved, same order.
+    esp_keys: Vec<EspKey>,
     errors: Vec<KeyError>,
 }
 
@@ -391,7 +441,7 @@ impl KeyStore {
                 path: path.to_path_buf(),
                 line: 0,
                 message:
-                    "not a Wireshark ikev2_decryption_table, ikev1_decryption_table or esp_sa file"
+                    "not a Wireshark ikev2_decryption_table, ikev1_decryption_table or esp_sa file, nor tcpdump secrets"
                         .into(),
             };
             self.errors.push(err.clone());
@@ -409,11 +459,21 @@ impl KeyStore {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let r = split_fields(line).and_then(|f| match kind {
-                TableKind::Ikev2 => parse_ikev2(&f).map(|sa| self.ikev2.push(sa)),
-                TableKind::Ikev1 => parse_ikev1(&f).map(|k| self.ikev1.push(k)),
-                TableKind::EspSa => parse_esp(&f).map(|e| self.esp.push(e)),
-            });
+            let r = match kind {
+                TableKind::Ikev2 => split_fields(line)
+                    .and_then(|f| parse_ikev2(&f))
+                    .map(|sa| self.ikev2.push(sa)),
+                TableKind::Ikev1 => split_fields(line)
+                    .and_then(|f| parse_ikev1(&f))
+                    .map(|k| self.ikev1.push(k)),
+                TableKind::EspSa => split_fields(line)
+                    .and_then(|f| parse_esp(&f))
+                    .and_then(|e| self.push_esp(vec![e])),
+                TableKind::TcpdumpEsp => parse_tcpdump_esp(line).and_then(|e| self.push_esp(e)),
+                TableKind::TcpdumpIkev2 => {
+                    parse_tcpdump_ikev2(line).map(|half| self.merge_ikev2_half(half))
+                }
+            };
             match r {
                 Ok(()) => loaded += 1,
                 Err(message) => self.errors.push(KeyError {
@@ -424,6 +484,63 @@ impl KeyStore {
             }
         }
         loaded
+    }
+
+    /// Adds ESP SAs once all resolve ([`EspKey::from_sa`]).
+    fn push_esp(&mut self, sas: Vec<EspSa>) -> Result<(), String> {
+        let keys = sas
+            .iter()
+            .map(EspKey::from_sa)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.esp.extend(sas);
+        self.esp_keys.extend(keys);
+        Ok(())
+    }
+
+    /// Joins a tcpdump `ikev2 I` or `ikev2 R` line with the other half of
+    /// the same SA, if loaded; the algorithms of the later line win.
+    fn merge_ikev2_half(&mut self, half: Ikev2Half) {
+        let sa = match self
+            .ikev2
+            .iter_mut()
+            .find(|s| s.spi_i == half.spi_i && s.spi_r == half.spi_r)
+        {
+            Some(sa) => sa,
+            None => {
+                self.ikev2.push(Ikev2Sa {
+                    spi_i: half.spi_i,
+                    spi_r: half.spi_r,
+                    enc: half.enc,
+                    sk_ei: Vec::new(),
+                    sk_er: Vec::new(),
+                    integ: half.integ,
+                    sk_ai: Vec::new(),
+                    sk_ar: Vec::new(),
+                });
+                let n = self.ikev2.len();
+                &mut self.ikev2[n - 1]
+            }
+        };
+        sa.enc = half.enc;
+        sa.integ = half.integ;
+        if half.initiator {
+            sa.sk_ei = half.sk_e;
+            sa.sk_ai = half.sk_a;
+        } else {
+            sa.sk_er = half.sk_e;
+            sa.sk_ar = half.sk_a;
+        }
+    }
+
+    /// The ESP SA for a packet with this SPI between these addresses (the
+    /// first loaded that matches wins).
+    pub fn esp(&self, spi: u32, src: std::net::IpAddr, dst: std::net::IpAddr) -> Option<&EspKey> {
+        self.esp_keys.iter().find(|k| k.matches(spi, src, dst))
+    }
+
+    /// All resolved ESP SAs, in load order.
+    pub fn esp_keys(&self) -> &[EspKey] {
+        &self.esp_keys
     }
 
     /// Keys of the IKEv2 SA with these SPIs (the first loaded wins).
@@ -659,6 +776,157 @@ fn parse_esp(f: &[String]) -> Result<EspSa, String> {
     })
 }
 
+/// tcpdump secrets: `0x`-prefixed hex, else the text's bytes (tcpdump
+/// takes a secret without `0x` as ASCII).
+fn tcpdump_secret(what: &str, s: &str) -> Result<Vec<u8>, String> {
+    if s.starts_with("0x") || s.starts_with("0X") {
+        parse_hex(what, s)
+    } else {
+        Ok(s.as_bytes().to_vec())
+    }
+}
+
+/// One tcpdump `-E` line: `spi@dst alg:secret[,spi@dst alg:secret…]`.
+fn parse_tcpdump_esp(line: &str) -> Result<Vec<EspSa>, String> {
+    let mut out = Vec::new();
+    for entry in line.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (sa, alg_secret) = entry.split_once(char::is_whitespace).ok_or_else(|| {
+            format!(
+                "{:?}: expected \"0xSPI@address algorithm:secret\"",
+                truncate(entry)
+            )
+        })?;
+        let (spi, dst) = sa
+            .split_once('@')
+            .ok_or_else(|| format!("{:?}: expected 0xSPI@address", truncate(sa)))?;
+        let spi_digits = spi
+            .strip_prefix("0x")
+            .or_else(|| spi.strip_prefix("0X"))
+            .unwrap_or(spi);
+        let spi = u32::from_str_radix(spi_digits, 16)
+            .ok()
+            .filter(|_| spi_digits.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| format!("SPI {spi:?}: not a 32-bit hex number"))?;
+        let dst_addr: std::net::IpAddr = dst
+            .parse()
+            .map_err(|_| format!("address {dst:?}: not an IP address"))?;
+        let (alg, secret) = alg_secret
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| "expected algorithm:secret".to_string())?;
+        let alg_l = alg.to_ascii_lowercase();
+        let (cipher, hmac96) = match alg_l.strip_suffix("-hmac96") {
+            Some(c) => (c, true),
+            None => (alg_l.as_str(), false),
+        };
+        let enc_alg = match cipher {
+            "none" | "null" => "NULL",
+            "3des-cbc" | "des-ede3-cbc" => "TripleDES-CBC [RFC2451]",
+            "aes128-cbc" | "aes192-cbc" | "aes256-cbc" | "aes-128-cbc" | "aes-192-cbc"
+            | "aes-256-cbc" => "AES-CBC [RFC3602]",
+            other => {
+                return Err(format!(
+                    "tcpdump algorithm {other:?} is not supported (none, 3des-cbc, aes128/192/256-cbc are)"
+                ));
+            }
+        };
+        let enc_key = tcpdump_secret("secret", secret.trim())?;
+        if enc_alg.starts_with("AES") {
+            let want = match cipher.trim_start_matches("aes").trim_start_matches('-') {
+                c if c.starts_with("128") => 16,
+                c if c.starts_with("192") => 24,
+                _ => 32,
+            };
+            check_len("secret", &enc_key, want, alg)?;
+        }
+        out.push(EspSa {
+            protocol: if dst_addr.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+            src: "*".into(),
+            dst: dst.to_string(),
+            spi,
+            enc_alg: enc_alg.into(),
+            enc_key,
+            auth_alg: if hmac96 {
+                "ANY 96 bit authentication [no checking]"
+            } else {
+                "NULL"
+            }
+            .into(),
+            auth_key: Vec::new(),
+        });
+    }
+    if out.is_empty() {
+        return Err("no ESP secret on the line".into());
+    }
+    Ok(out)
+}
+
+/// One side's keys of a tcpdump `ikev2` line.
+struct Ikev2Half {
+    initiator: bool,
+    spi_i: [u8; 8],
+    spi_r: [u8; 8],
+    enc: EncAlg,
+    sk_e: Vec<u8>,
+    integ: IntegAlg,
+    sk_a: Vec<u8>,
+}
+
+/// `ikev2 I|R 0xSPIi 0xSPIr integ:0xSK_a enc:0xSK_e` (tcpdump's
+/// `print-esp.c` format).
+fn parse_tcpdump_ikev2(line: &str) -> Result<Ikev2Half, String> {
+    let w: Vec<&str> = line.split_whitespace().collect();
+    let [kw, side, spi_i, spi_r, integ, enc] = w.as_slice() else {
+        return Err(format!(
+            "expected 6 words (ikev2 I|R 0xSPIi 0xSPIr integ:0xkey enc:0xkey), found {}",
+            w.len()
+        ));
+    };
+    if *kw != "ikev2" {
+        return Err(format!("{kw:?}: expected \"ikev2\""));
+    }
+    let initiator = match *side {
+        "I" | "i" => true,
+        "R" | "r" => false,
+        other => return Err(format!("{other:?}: expected I or R")),
+    };
+    let (integ_name, sk_a) = integ
+        .split_once(':')
+        .ok_or_else(|| format!("{integ:?}: expected integrity:0xkey"))?;
+    let (enc_name, sk_e) = enc
+        .split_once(':')
+        .ok_or_else(|| format!("{enc:?}: expected encryption:0xkey"))?;
+    let integ = match integ_name.to_ascii_lowercase().as_str() {
+        "md5" | "hmac-md5" => IntegAlg::HmacMd5_96,
+        "sha1" | "hmac-sha1" => IntegAlg::HmacSha1_96,
+        "sha256" | "sha2-256" => IntegAlg::HmacSha256_128,
+        "sha384" | "sha2-384" => IntegAlg::HmacSha384_192,
+        "sha512" | "sha2-512" => IntegAlg::HmacSha512_256,
+        other => return Err(format!("integrity algorithm {other:?} is not supported")),
+    };
+    let enc = match enc_name.to_ascii_lowercase().trim_end_matches("-cbc") {
+        "aes128" | "aes" => EncAlg::AesCbc { key_len: 16 },
+        "aes192" => EncAlg::AesCbc { key_len: 24 },
+        "aes256" => EncAlg::AesCbc { key_len: 32 },
+        "3des" | "des-ede3" => EncAlg::TripleDesCbc,
+        "null" | "none" => EncAlg::Null,
+        other => return Err(format!("encryption algorithm {other:?} is not supported")),
+    };
+    let sk_a = tcpdump_secret("integrity key", sk_a)?;
+    let sk_e = tcpdump_secret("encryption key", sk_e)?;
+    check_len("integrity key", &sk_a, integ.key_len(), integ_name)?;
+    check_len("encryption key", &sk_e, enc.key_material_len(), enc_name)?;
+    Ok(Ikev2Half {
+        initiator,
+        spi_i: parse_spi("SPIi", spi_i)?,
+        spi_r: parse_spi("SPIr", spi_r)?,
+        enc,
+        sk_e,
+        integ,
+        sk_a,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,6 +960,9 @@ mod tests {
             ("3DES [RFC2451]", TripleDesCbc),
             ("NULL [RFC2410]", Null),
             ("AES-CTR-256 [RFC5930]", AesCtr { key_len: 32 }),
+            ("CHACHA20-POLY1305 [RFC7634]", ChaCha20Poly1305),
+            ("ChaCha20-Poly1305", ChaCha20Poly1305),
+            ("ENCR_CHACHA20_POLY1305", ChaCha20Poly1305),
             (
                 "AES-GCM-128 with 8 octet ICV [RFC4106]",
                 AesGcm {
@@ -709,7 +980,15 @@ mod tests {
         ] {
             assert_eq!(EncAlg::from_wireshark_name(n), Some(a), "{n}");
         }
-        for bad in ["AES-CBC-64", "AES-GCM-128 with 9 octet ICV", "DES", "", "["] {
+        for bad in [
+            "AES-CBC-64",
+            "AES-GCM-128 with 9 octet ICV",
+            "DES",
+            "",
+            "[",
+            "CHACHA20",
+            "XCHACHA20-POLY1305",
+        ] {
             assert_eq!(EncAlg::from_wireshark_name(bad), None, "{bad}");
         }
         assert_eq!(
@@ -782,6 +1061,106 @@ mod tests {
     }
 
     #[test]
+    fn chacha20_poly1305_lines() {
+        let line = |k: &str, integ: &str| {
+            format!(
+                "0102030405060708,1112131415161718,{k},{k},\"CHACHA20-POLY1305 [RFC7634]\",,,\"{integ}\""
+            )
+        };
+        let text = [
+            line(&"ab".repeat(36), "NONE [RFC4306]"),
+            // 32 bytes: the salt is missing.
+            line(&"ab".repeat(32), "NONE"),
+            line(&"ab".repeat(37), "NONE"),
+        ]
+        .join("\n");
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_table(Path::new("c"), &text, TableKind::Ikev2), 1);
+        let sa = &ks.ikev2_sas()[0];
+        assert_eq!(sa.enc, EncAlg::ChaCha20Poly1305);
+        assert!(sa.enc.is_aead());
+        assert_eq!(sa.enc.aead_key_and_icv_len(), Some((32, 16)));
+        assert_eq!((sa.enc.key_material_len(), sa.enc.iv_len()), (36, 8));
+        let lines: Vec<usize> = ks.errors().iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3]);
+        assert!(
+            ks.errors()[0].message.contains("SK_ei: 32 bytes"),
+            "{}",
+            ks.errors()[0]
+        );
+    }
+
+    #[test]
+    fn esp_lines_are_checked_when_loaded() {
+        let text = r#""IPv4","*","192.0.2.1","0x00000001","AES-CBC [RFC3602]","0x0102","HMAC-SHA-1-96 [RFC2404]","0x"
+"IPv4","*","*","0x00000002","AES-CBC [RFC3602]","0x07a0f2a8dde514e8302154df2f6ec8b8","HMAC-SHA-1-96 [RFC2404]","0x0102"
+"IPv4","*","*","0x00000003","Blowfish-CBC [RFC2451]","0x07a0f2a8dde514e8302154df2f6ec8b8","NULL",""
+"IPv4","*","*","0x00000004","AES-GCM with 16 octet ICV [RFC4106]","0x07a0f2a8dde514e8302154df2f6ec8b801020304","NULL","""#;
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_table(Path::new("e"), text, TableKind::EspSa), 1);
+        let msgs: Vec<String> = ks.errors().iter().map(|e| e.to_string()).collect();
+        assert!(
+            msgs[0].starts_with("e:1: encryption key: 2 bytes"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[1].starts_with("e:2: authentication key: 2 bytes"),
+            "{msgs:?}"
+        );
+        assert!(msgs[2].contains("not supported"), "{msgs:?}");
+        let a: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(ks.esp(4, a, a).is_some());
+        assert!(ks.esp(1, a, a).is_none());
+    }
+
+    /// tcpdump's test secrets (tcpdump `tests/esp-secrets.txt`,
+    /// `tests/ikev2pI2-secrets.txt`).
+    #[test]
+    fn tcpdump_secrets() {
+        let esp = "# a comment\n\n0x12345678@192.1.2.45 3des-cbc-hmac96:0x43434545464649494a4a4c4c4f4f51515252545457575840\n\
+                   0xabcdabcd@192.0.1.1  3des-cbc-hmac96:0x434545464649494a4a4c4c4f4f5151525254545757584043\n\
+                   0xd1234567@192.1.2.45 aes256-cbc-hmac96:0xaaaabbbbccccdddd4043434545464649494a4a4c4c4f4f515152525454575758\n\
+                   0x1@10.0.0.1 none:0x,0x2@10.0.0.2 3des-cbc:abcdefghijklmnopqrstuvwx\n\
+                   0x3@10.0.0.3 rc5-cbc:0x00\n\
+                   0x4@nowhere 3des-cbc:0x00\n\
+                   0x5@10.0.0.5 aes128-cbc:0x0102\n";
+        let p = Path::new("esp-secrets.txt");
+        assert_eq!(TableKind::detect(p, esp), Some(TableKind::TcpdumpEsp));
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_str(p, esp), Ok(4));
+        let lines: Vec<usize> = ks.errors().iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![7, 8, 9], "{:?}", ks.errors());
+        assert_eq!(ks.esp_keys().len(), 5);
+        let k = &ks.esp_keys()[2];
+        assert_eq!(k.spi, 0xd123_4567);
+        assert_eq!(k.enc, EncAlg::AesCbc { key_len: 32 });
+        assert_eq!(k.auth, super::super::EspAuth::Unchecked { icv_len: 12 });
+        assert_eq!(ks.esp_sas()[4].enc_key, b"abcdefghijklmnopqrstuvwx");
+        assert_eq!(ks.esp_keys()[3].auth, super::super::EspAuth::Null);
+
+        let ike = "ikev2 I 0x0001020304050607 0xc02e7a3031a03188 sha1:0x4ea8e662b07cdd430f6944c6723e4b82d5722418 aes128:0x3f44bf47cafd8150591deb088199fcbf\n\
+                   ikev2 R 0x0001020304050607 0xc02e7a3031a03188 sha1:0x515b0bd22e6d76b34fdb760aa7bfad80b109b75d aes128:0xbedb67ec7dc3d00cccac42e70cd63bde\n\
+                   ikev2 X 0x0001020304050607 0xc02e7a3031a03188 sha1:0x00 aes128:0x00\n\
+                   ikev2 I 0x0001020304050607 0xc02e7a3031a03188 sha1:0x4ea8 aes128:0x3f44bf47cafd8150591deb088199fcbf\n";
+        let p = Path::new("ikev2pI2-secrets.txt");
+        assert_eq!(TableKind::detect(p, ike), Some(TableKind::TcpdumpIkev2));
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_str(p, ike), Ok(2));
+        assert_eq!(ks.ikev2_sas().len(), 1, "the I and R lines make one SA");
+        let sa = &ks.ikev2_sas()[0];
+        assert_eq!(hex(&sa.spi_r), "c02e7a3031a03188");
+        assert_eq!(
+            (sa.enc, sa.integ),
+            (EncAlg::AesCbc { key_len: 16 }, IntegAlg::HmacSha1_96)
+        );
+        assert_eq!(hex(&sa.sk_ei), "3f44bf47cafd8150591deb088199fcbf");
+        assert_eq!(hex(&sa.sk_ar), "515b0bd22e6d76b34fdb760aa7bfad80b109b75d");
+        let msgs: Vec<String> = ks.errors().iter().map(|e| e.to_string()).collect();
+        assert!(msgs[0].contains(":3: \"X\": expected I or R"), "{msgs:?}");
+        assert!(msgs[1].contains(":4: integrity key: 2 bytes"), "{msgs:?}");
+    }
+
+    #[test]
     fn detect_kinds() {
         let p = Path::new("x.txt");
         assert_eq!(TableKind::detect(p, LINE), Some(TableKind::Ikev2));
@@ -810,12 +1189,16 @@ mod tests {
     #[test]
     fn esp_and_ikev1_lines() {
         let mut ks = KeyStore::new();
-        let esp = r#""IPv4","*","*","0x3a5ba4ca","AES-CBC [RFC3602]","0x07a0f2a8dde514e8302154df2f6ec8b8","HMAC-SHA-256-128 [RFC4868]","0x9063"
+        let esp = format!(
+            r#""IPv4","*","*","0x3a5ba4ca","AES-CBC [RFC3602]","0x07a0f2a8dde514e8302154df2f6ec8b8","HMAC-SHA-256-128 [RFC4868]","0x{}"
 "IPv5","*","*","0x3a5ba4ca","AES-CBC [RFC3602]","0x07","x","0x90"
-"IPv4","*","*","0x3a5ba4","AES-CBC [RFC3602]","0x07","x","0x90""#;
-        assert_eq!(ks.load_table(Path::new("e"), esp, TableKind::EspSa), 1);
+"IPv4","*","*","0x3a5ba4","AES-CBC [RFC3602]","0x07","x","0x90""#,
+            "90".repeat(32)
+        );
+        assert_eq!(ks.load_table(Path::new("e"), &esp, TableKind::EspSa), 1);
         assert_eq!(ks.esp_sas()[0].spi, 0x3a5ba4ca);
         assert_eq!(ks.esp_sas()[0].enc_key.len(), 16);
+        assert_eq!(ks.esp_keys().len(), 1);
         let v1 =
             "447aa0bcb83c59e6,0159372eab40149f28bd6daa96dbac5c\n447aa0bc,00\n447aa0bcb83c59e6,\n";
         assert_eq!(ks.load_table(Path::new("v1"), v1, TableKind::Ikev1), 1);

@@ -1,28 +1,46 @@
-//! Decryption of IKEv2 messages with the keys users already have: the
-//! Wireshark key tables (UAT files) that strongSwan/libreswan log scripts or
-//! Wireshark itself produce.
+//! Decryption of IKEv2 messages and ESP packets with the keys users already
+//! have: the Wireshark key tables (UAT files) that strongSwan/libreswan log
+//! scripts or Wireshark itself produce, and tcpdump's secrets files.
 //!
 //! Contract:
 //! - [`KeyStore`] loads `ikev2_decryption_table`, `ikev1_decryption_table`
-//!   and `esp_sa` files ([`KeyStore::load_file`], [`KeyStore::load_str`]).
-//!   A bad line is a [`KeyError`] with the file and 1-based line number in
-//!   [`KeyStore::errors`]; the good lines are still loaded. Only the IKEv2
-//!   table is used for decryption so far; the other two are parsed and kept.
+//!   and `esp_sa` files, and tcpdump's `-E` ESP secrets and IKEv2 secrets
+//!   ([`KeyStore::load_file`], [`KeyStore::load_str`]). A bad line is a
+//!   [`KeyError`] with the file and 1-based line number in
+//!   [`KeyStore::errors`]; the good lines are still loaded. `esp_sa` lines
+//!   are resolved into [`EspKey`]s when loaded (algorithms known, key
+//!   lengths right). The IKEv1 table is parsed and kept only.
 //! - [`decrypt`] takes the bytes of one IKE message, starting at the IKE
 //!   header (after UDP and, on port 4500, after the 4-byte non-ESP marker),
-//!   finds its SK payload (RFC 7296 §3.14), looks the keys up by (SPIi,
-//!   SPIr), **verifies the integrity checksum first** and only then
-//!   decrypts and strips the padding. Every failure is a [`DecryptError`];
-//!   a message is never returned undecrypted or unverified.
+//!   finds its SK payload (RFC 7296 §3.14) or SKF payload (RFC 7383 §2.5),
+//!   looks the keys up by (SPIi, SPIr), **verifies the integrity checksum
+//!   first** and only then decrypts and strips the padding. Every failure
+//!   is a [`DecryptError`]; a message is never returned undecrypted or
+//!   unverified.
+//! - An SKF fragment decrypts to a piece ([`Decrypted::fragment`] is set);
+//!   [`Reassembler`] joins the verified pieces of one message (RFC 7383
+//!   §2.6.2: duplicates ignored, a changed Total Fragments restarts or is
+//!   discarded, state capped) into a whole [`Decrypted`].
 //! - [`Decrypted::inner`] walks the decrypted payload chain with the
 //!   crate's normal parser, so notifies, IDi/IDr, AUTH, CERT, SA, TSi/TSr
 //!   are read as [`crate::ike::PayloadDetail`] values.
 //! - No panic on any input (message bytes or key-table text); no `unsafe`.
-//! - Not done yet: SKF (RFC 7383 fragments) reassembly ([`DecryptError::Fragmented`]),
-//!   IKEv1 decryption, ESP decryption, ChaCha20-Poly1305, AES-CCM.
+//! - [`decrypt_esp`] decrypts one ESP packet (RFC 4303, ESP-in-UDP RFC
+//!   3948) with its [`EspKey`] ([`KeyStore::esp`] finds it by SPI and
+//!   addresses): ICV checked first when the SA has an integrity algorithm;
+//!   without one, the trailer must be plausible and the result says
+//!   `verified: false`. See docs/decryption.md.
+//! - IKEv2 ciphers: NULL, 3DES, AES-CBC, AES-CTR, AES-GCM (8/12/16-byte
+//!   ICV), ChaCha20-Poly1305 (RFC 7634). ESP: NULL, 3DES, AES-CBC, AES-CTR,
+//!   AES-GCM.
+//! - Not done yet: IKEv1 decryption, AES-CCM, ESN for ESP.
 
+mod esp;
 mod ikev2;
 mod keys;
+mod skf;
 
+pub use esp::{EspAuth, EspDecrypted, EspError, EspKey, decrypt_esp};
 pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_parsed, decrypt_with};
 pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};
+pub use skf::{MAX_HELD_BYTES, MAX_SETS, Reassembler, Reassembly};

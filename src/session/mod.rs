@@ -10,6 +10,7 @@
 //! errors tied to the flow they quote, and incomplete IP fragment sets tied
 //! to the IKE message they carried. `diag` judges these facts.
 
+pub mod esp_inner;
 pub mod nat;
 pub mod reveal;
 
@@ -149,6 +150,13 @@ impl Exchange {
     }
     pub fn is_answered(&self) -> bool {
         self.first_response().is_some()
+    }
+    /// The first response whose fact holds the decrypted inner payloads:
+    /// a decrypted SK message, or for an RFC 7383 fragmented response the
+    /// fragment that completed it (the others only say `SKF`).
+    pub fn decrypted_response(&self) -> Option<&MessageFact> {
+        self.responses()
+            .find(|m| m.decrypted && (m.ike_fragment.is_none() || m.payloads.len() > 1))
     }
     /// Request transmissions after the first one (for RFC 7383 fragments,
     /// repeated fragment 1 counts as one retransmission of the message).
@@ -326,6 +334,10 @@ pub struct EspFlow {
     pub packets: u64,
     pub bytes: u64,
     pub max_ip_payload_len: u32,
+    /// What the packets hold, when the user's ESP keys cover this flow
+    /// (see [`esp_inner`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner: Option<esp_inner::EspInnerFacts>,
 }
 
 /// An ICMP or ICMPv6 error, with what it quotes.
@@ -465,14 +477,35 @@ pub struct DecryptionFacts {
     pub key_files: Vec<KeyFileUse>,
     /// Lines or files of them that could not be used.
     pub key_errors: Vec<String>,
-    /// Messages decrypted with their integrity check passing.
+    /// Messages decrypted with their integrity check passing (each RFC 7383
+    /// fragment counts as one).
     pub decrypted: u64,
+    /// Fragmented messages (RFC 7383) reassembled from their decrypted
+    /// fragments; their inner payloads are on the fragment that completed
+    /// them.
+    pub reassembled: u64,
     /// Encrypted IKEv2 messages of SAs the keys do not cover.
     pub no_keys: u64,
     /// Messages that had keys but could not be decrypted: (frame, why),
     /// the first [`MAX_DECRYPT_FAILURES`].
     pub failures: Vec<(u64, String)>,
     pub failures_total: u64,
+    /// ESP packets decrypted with the ESP keys (ICV verified, or a
+    /// plausible trailer for an SA without integrity check).
+    pub esp_decrypted: u64,
+    /// ESP packets of a keyed SA that could not be decrypted.
+    pub esp_failed: u64,
+    /// ESP packets of SAs the ESP keys do not cover (counted only when
+    /// some ESP keys were given).
+    pub esp_no_keys: u64,
+    /// ESP packets of keyed SAs not tried: the per-capture budget
+    /// ([`esp_inner::MAX_DECRYPT_BYTES`]) was spent.
+    pub esp_skipped: u64,
+    /// The first failure of each ESP SA: (frame, "ESP SA 0x… (src -> dst): why").
+    pub esp_failures: Vec<(u64, String)>,
+    /// ESP SAs of the keys that matched no ESP packet, with the ESP flows
+    /// that had no key (first 5).
+    pub esp_unused_keys: Vec<String>,
 }
 
 /// One key file that was used for a capture.
@@ -506,6 +539,12 @@ pub struct SessionBuilder {
     /// The user's keys, when given.
     #[cfg(feature = "decrypt")]
     keys: Option<std::sync::Arc<crate::decrypt::KeyStore>>,
+    /// Decrypted RFC 7383 fragments waiting for the rest of their message.
+    #[cfg(feature = "decrypt")]
+    skf: crate::decrypt::Reassembler,
+    /// ESP decryption, when the keys hold ESP SAs.
+    #[cfg(feature = "decrypt")]
+    esp_decrypt: Option<esp_inner::EspDecryptor>,
     /// Recent large TCP segments per flow (a small ring each).
     flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
     /// Large segments seen again, by (src, dst, seq).
@@ -700,6 +739,7 @@ impl SessionBuilder {
             key_errors: keys.errors().iter().map(|e| e.to_string()).collect(),
             ..DecryptionFacts::default()
         });
+        self.esp_decrypt = esp_inner::EspDecryptor::new(&keys);
         self.keys = Some(keys);
         self
     }
@@ -951,7 +991,7 @@ impl SessionBuilder {
             && version == 2
             && encrypted
         {
-            decrypt_fact(&mut fact, d.raw, m, keys, facts);
+            decrypt_fact(&mut fact, d.raw, m, keys, facts, &mut self.skf);
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
@@ -976,6 +1016,7 @@ impl SessionBuilder {
                 packets: 0,
                 bytes: 0,
                 max_ip_payload_len: 0,
+                inner: None,
             });
         }
         let f = &mut self.a.esp_flows[i];
@@ -984,6 +1025,10 @@ impl SessionBuilder {
         f.packets += 1;
         f.bytes += u64::from(e.seen.ip_payload_len);
         f.max_ip_payload_len = f.max_ip_payload_len.max(e.seen.ip_payload_len);
+        #[cfg(feature = "decrypt")]
+        if let (Some(d), Some(facts)) = (self.esp_decrypt.as_mut(), self.a.decryption.as_mut()) {
+            d.observe(e, i, &mut self.a.esp_flows[i], facts);
+        }
     }
 
     fn on_icmp(&mut self, i: &IcmpEvent<'_>) {
@@ -1129,6 +1174,10 @@ impl SessionBuilder {
     /// Finishes the analysis.
     pub fn finish(mut self, stats: DecodeStats, read_error: Option<String>) -> Analysis {
         self.attach();
+        #[cfg(feature = "decrypt")]
+        if let (Some(d), Some(facts)) = (self.esp_decrypt.as_ref(), self.a.decryption.as_mut()) {
+            d.finish(&self.a.esp_flows, facts);
+        }
         let mut retx: Vec<TcpRetransmission> = self.retx.drain().map(|(_, v)| v).collect();
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
@@ -1256,24 +1305,10 @@ impl SessionBuilder {
     }
 }
 
-/// Adds what a decrypted inner payload chain says to `fact` (marking it
-/// decrypted): payload names, notifies, proposals and details.
-#[cfg(feature = "decrypt")]
-fn absorb_inner(fact: &mut MessageFact, inner: &IkeMessage<'_>) {
-    fact.decrypted = true;
-    fact.payloads.extend(inner.payload_names());
-    fact.notify_types.extend(inner.notify_types());
-    fact.notify
-        .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
-    if fact.proposals.is_empty() {
-        fact.proposals = proposals(inner);
-    }
-    if let Some(d) = reveal::details(inner) {
-        fact.details = Some(Box::new(d));
-    }
-}
-
-/// Adds what the decrypted SK payload of `raw` says to `fact`.
+/// Adds what the decrypted SK payload of `raw` says to `fact`. An SKF
+/// fragment is marked decrypted and kept in `skf`; the fragment that
+/// completes its message gets the whole message's inner payloads, notifies
+/// and proposals (as tshark shows them on the last fragment).
 #[cfg(feature = "decrypt")]
 fn decrypt_fact(
     fact: &mut MessageFact,
@@ -1281,12 +1316,19 @@ fn decrypt_fact(
     parsed: &crate::ike::IkeMessage<'_>,
     keys: &crate::decrypt::KeyStore,
     facts: &mut DecryptionFacts,
+    skf: &mut crate::decrypt::Reassembler,
 ) {
-    use crate::decrypt::DecryptError;
+    use crate::decrypt::{DecryptError, Reassembly};
     match crate::decrypt::decrypt_parsed(raw, parsed, keys) {
         Ok(dec) => {
-            absorb_inner(fact, &dec.inner());
+            fact.decrypted = true;
             facts.decrypted += 1;
+            if !dec.is_fragment() {
+                add_inner(fact, &dec);
+            } else if let Reassembly::Complete(whole) = skf.push(dec) {
+                facts.reassembled += 1;
+                add_inner(fact, &whole);
+            }
         }
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
         Err(DecryptError::NoEncryptedPayload) => {}
@@ -1296,6 +1338,22 @@ fn decrypt_fact(
                 facts.failures.push((fact.frame, e.to_string()));
             }
         }
+    }
+}
+
+/// The inner payloads, notifies and proposals of a decrypted message.
+#[cfg(feature = "decrypt")]
+fn add_inner(fact: &mut MessageFact, dec: &crate::decrypt::Decrypted) {
+    let inner = dec.inner();
+    fact.payloads.extend(inner.payload_names());
+    fact.notify_types.extend(inner.notify_types());
+    fact.notify
+        .extend(inner.notify_names().into_iter().map(|c| c.into_owned()));
+    if fact.proposals.is_empty() {
+        fact.proposals = proposals(&inner);
+    }
+    if let Some(d) = reveal::details(&inner) {
+        fact.details = Some(Box::new(d));
     }
 }
 
