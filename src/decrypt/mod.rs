@@ -21,8 +21,10 @@
 //! - Not done yet: SKF (RFC 7383 fragments) reassembly ([`DecryptError::Fragmented`]),
 //!   IKEv1 decryption, ESP decryption, ChaCha20-Poly1305, AES-CCM.
 
+mod ikev1;
 mod ikev2;
 mod keys;
 
+pub use ikev1::{Ikev1DecryptError, Ikev1Decryptor};
 pub use ikev2::{DecryptError, Decrypted, decrypt, decrypt_parsed, decrypt_with};
 pub use keys::{EncAlg, EspSa, Ikev1Key, Ikev2Sa, IntegAlg, KeyError, KeyStore, TableKind};
