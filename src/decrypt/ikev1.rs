@@ -642,3 +642,225 @@ fn check_plaintext(plain: &[u8], h: &IkeHeader) -> Result<usize, String> {
     }
     Ok(end)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decrypt::TableKind;
+    use std::path::Path;
+
+    /// (name, key-table line, messages, plaintexts of the encrypted ones).
+    type Vector = (
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+
+    // Made by an independent implementation (Python `cryptography` and
+    // `hashlib`): Main Mode 2 (the responder's SA), 3 and 4 (KE) in clear;
+    // Main Mode 5 and 6 (ID, HASH), two Quick Mode messages (HASH, NONCE)
+    // and an Informational (HASH, N NO-PROPOSAL-CHOSEN) encrypted with
+    // the RFC 2409 Appendix B IVs, padded as Appendix B says.
+    const VECTORS: &[Vector] = &[
+        (
+            "DES-CBC + SHA1",
+            "67ab4d4450ed213d,a025d2e3ed5f84e8",
+            &[
+                "67ab4d4450ed213d3fb2aee0e7cf786f0110020000000000000000480000002c0000000100000001000000200101000100000018010100008001000180020002800300018004000e",
+                "67ab4d4450ed213d3fb2aee0e7cf786f0410020000000000000000740a00004409f52121bf1d55dee8df278841ab25ac523e05bea2b23bab399ac523947d4f372e80daf6af6777963a21bc85bf4f2a6127a090ae482fffd03d44b89341156f45000000146fa6a5fac7c80249382047eaf2aad7f5",
+                "67ab4d4450ed213d3fb2aee0e7cf786f0410020000000000000000740a00004433697cf739970ee2c9edcc9476ee3819b5c6927ec95b121c30dd1a682d4c4bdcc9565afc78dd85ccd3e5180e8d2fe381cdbf68a41ae31b04a7b81a7d9ef58ad10000001419ade8ddfe405240061f1ce3e73c316f",
+                "67ab4d4450ed213d3fb2aee0e7cf786f0510020100000000000000441bd011a2931ebf2c6fa0e9c9aed404724cf42f1add72fab6f9d16791d4ce6634e36582666156c369",
+                "67ab4d4450ed213d3fb2aee0e7cf786f051002010000000000000044d713699c469c8d63b21be2aad9e2069a54cdc0d438cfc0af130f9bbd25385cc6758de3dfeb2476c4",
+                "67ab4d4450ed213d3fb2aee0e7cf786f081020010102030400000054d0de3db3c1da856511c64351d7278010fd29d367efc0b5dda4662ae9601547473d0a693bbd86d9a8532008850a69c7e97ef17bc250bdae85",
+                "67ab4d4450ed213d3fb2aee0e7cf786f081020010102030400000054b4e1632d723f5669d6b1f9d609e476040d48ac5f96702e3f34eab0c12ce5ce019698e23774874d230065c8b508ffed25d6bda360f14f528a",
+                "67ab4d4450ed213d3fb2aee0e7cf786f081005010a0b0c0d0000004c26b68d8731213144935932ba52ad3b661c51539f7095f13c692b5566ab3cd9297a463db495895b2bf88d82cd6ad55ef9",
+            ],
+            &[
+                "0800000c01000000c000020a000000187e71ded9f880d6e0e4de10d5f25fc23593c35f70",
+                "0800000c01000000cb007114000000188289d21907f33f06ddcd5eb9bc449ae2bbce2f43",
+                "0a0000180afdb467c4c41cf735a1eb08c9195b4a76474f43000000187d64538a529e3fb518eddc2dd5d9ae95251495b6",
+                "0a0000188a46bc21ed27b1d09d15135da270ea60c03cf4ba000000184a44353da7ffb0d9c753781afb3f9ab7d272e898",
+                "0b0000186b46ff917bf570402c022a84166a5b9ec602973700000010000000010304000ef33ca6dd",
+            ],
+        ),
+        (
+            "3DES-CBC + SHA2-512",
+            "976816e829270826,6cd33be430a3fccfd01823a8aa913dcaf2c14b1db3d247b8",
+            &[
+                "976816e8292708264bf3de225f79a2a30110020000000000000000480000002c0000000100000001000000200101000100000018010100008001000580020006800300018004000e",
+                "976816e8292708264bf3de225f79a2a30410020000000000000000740a00004457d8c5afc7c3dfb3d7e0f1acc27e41b80311e587a3921a53c84a5992129f424ea5d594e020996b6e58d9f4191668f63748a7ad8364def826dad1c1bc5aa3810200000014283fa767cb0f1e7b5dc2fb594b419175",
+                "976816e8292708264bf3de225f79a2a30410020000000000000000740a00004455b18ac50add5d8d72d1f3ce81a184652c183dbbbedd401683273dda1263873f672c3772c2260797a7f849935d4d0f166a53d4591cc1167296df9d75ddec681a000000149b2ad44a5c399457b3a62e599cf2e4ba",
+                "976816e8292708264bf3de225f79a2a3051002010000000000000074b9635d0f0f7db28adb672f621836d6f40f2bceba67f670a56f9c1324dc58827a20f5ab60af13a74d3679e46bd62ad5a1ab930b012d722a4ee2a91061c9883a340f999bf25b1839f374bb10113bf0ec8787cb1f9356297b4a",
+                "976816e8292708264bf3de225f79a2a30510020100000000000000747d3a570098af56165a24a024bc547bc6594678134ff530e2fe68760c16c4819fa1ce421fa784791495d0941ea7c51517fb77dfef3e3a54b3da03042ebb52f2f1969287cb4586485aaa4b6d2c6c70b2d4660871f9feedea15",
+                "976816e8292708264bf3de225f79a2a308102001010203040000007c5ae8482bb3146fc60f3be89c8cbc5e63bb61ce6bb34ffb0f4b138b0b9697f1b9ce49bc13702b0471a21b88efe8d188b97f3d96333b9b8ec405f23a36808186f0b958c7acc3275de246809d3b4fdd13ea601065af2a3276cc23573c70690873dd",
+                "976816e8292708264bf3de225f79a2a308102001010203040000007cd0e5f596fd7bd12bbb13d63c4ddbcb2dbf2cdee0a4ea4cd945d612e945acba0fcefa17b6e10d8cafc1e8e17ce2b2596a3567c68ba4993334654f8885c830fbd9bd2576190bacfed5af3893e91fe24c28fb9e6b7abbdf443862179a0e192c9215",
+                "976816e8292708264bf3de225f79a2a3081005010a0b0c0d000000741f4692a7764e45efd722a1dbdafb4df1955c54ae4512822c5028f793e118a9836a250b109ec2e7873e2a98d748da173ebe60b9608f6f65ef40f197d51468ac7bf956980644c475dbba3d15585b27000170b1316a6819510f",
+            ],
+            &[
+                "0800000c01000000c000020a00000044d42ad9150e1c4cc8a1b6be40289eb3e0a831eab2c633e8716a8e1c704fcca2541fcbc8c8117aac2681ed3d642a712c7c03df4ade4827e2178db012862b304691",
+                "0800000c01000000cb00711400000044d3a7e2c007ae0c193ba2612fc24b38c1caeff93d6cf9cf5a86889424b359d19ead23a5624d68c188642ff16844cee433d62e9296a9b9276a3912425609922219",
+                "0a00004495a7b4a051b6767822a90afad373f17f6390ed5b24bf29c3a478548d12aaaa7d6ca5c6a6a684a66b828575b1d4dd7828e53adfc29706705da35a8c81f73870a0000000185ad7bdb7e5f0505d9d74c77441b37331b71a9506",
+                "0a00004487a15a966589b452da57454a82339a56ef4bf20fabe0454b3a66ff8d554a0c2caa1264fad5f1e40e1978d311e92f72774a34edfc7e43511cd3f3bb6514b8737f00000018c8ef7e22fe70f3fab9cd73b02fac567767cac670",
+                "0b00004447933571ad4302826d50b23c528f6e055bcb9c38c893518085bb88c22308c625e24b89467b4c1d5832b58990cafdb87f0614d3a20dbdb384e4f1d32ab671e16e00000010000000010304000e88a97b07",
+            ],
+        ),
+        (
+            "AES-CBC-256 + SHA2-256",
+            "1575a53781369aa3,d1c5616b650380e6b8bb824668c839ab94e8efab82e396b5ef6804ccf128fe16",
+            &[
+                "1575a53781369aa3796a88b43fd8522401100200000000000000004c00000030000000010000000100000024010100010000001c010100008001000780020004800300018004000e800e0100",
+                "1575a53781369aa3796a88b43fd852240410020000000000000000740a0000443c8044329c133e7acdf80477576a9288e1dd9641191b38a11da0c5201f00b0fb0cd562fbf8ff3cc2e1fcfbf9543c28374befe11ffb8a385087bad5f3c4445a1900000014986357ae8b6752e1c056b972b01d1389",
+                "1575a53781369aa3796a88b43fd852240410020000000000000000740a000044a90e223ed7b9084b23b86169f8f245927ad2bdf4885328596a4350b04bcedf29574569d7c494e5fd20de8630c7944ac582b7079359077afe7cd983fff40e74e70000001485ce28fad7472f35c010708eb58ca54b",
+                "1575a53781369aa3796a88b43fd8522405100201000000000000005c11728f8472f8e2a6c59d72b9671fb3e8715435f6f406634b79da59bf03666dd3a0c93ae8af9bcfdaf23abb6b4fcdc78f735168b2e0c7220ef9bc6d36a4cf9875",
+                "1575a53781369aa3796a88b43fd8522405100201000000000000005ce89a324b815450ccfcc63a747d7f025c3d779493e62c73720477a5ae14056f7a609428c21f9a22cf451a1a984eadd32e48f3c0e7c4df106d6afd9109fce0f724",
+                "1575a53781369aa3796a88b43fd8522408102001010203040000005c64d2c72b6fc118358378dada79d7f76cd271d4f05e11e9d14c137a70310322449fd9074dd79ccf28626ff71681f4dc6df359491896c04d4c280634f823c6d34a",
+                "1575a53781369aa3796a88b43fd8522408102001010203040000005c3133890dccff47f73b0fca2e423990331be92ffc30410e302bd89a1a872b82b3c060bd15eb2ad5bbc76333977ddd49f032eb9949846e972728a9e703667ed3c8",
+                "1575a53781369aa3796a88b43fd85224081005010a0b0c0d0000005cb7a9cf344a4f9b55f3051693440fbf6ae639343a6fbdf516914a8cd2a242420e66f2dd7cdf0bd7a43239dee070c237e1bd6255386255580225676b53f19140cb",
+            ],
+            &[
+                "0800000c01000000c000020a0000002432b242437dc3ce33527a51604af478d074940856c06b2ff86aa5c0db7c60bf0b",
+                "0800000c01000000cb007114000000248c198729c18ed893cbeb8640c77541740f5812c8cf1fa3a35ddf1ea9248d1cf3",
+                "0a0000241c1d19b358019ccd6db89498e843e8ad3e70eab86be300851fbf80658492088f00000018f5bbe0bd1e68e052744229bcc755e091fd558332",
+                "0a000024686dc25f5ca0e6a519623a1c447ea253c96dd563420fdd8bc1ec2b674026acea00000018544e69616edcd7740387b79d3a97b389b511de85",
+                "0b0000249d710aaf6ecfc719c2f652ca8828313f8fe94db91a8a6bb30a7853e6f85a741700000010000000010304000e443b9f6e",
+            ],
+        ),
+        (
+            "AES-CBC-192 + SHA2-384",
+            "860ad437eaf0ab31,407ce18cd78e9f654ae7743b8be4b980f4f657634671fa6e",
+            &[
+                "860ad437eaf0ab318a86aa221b88f2df01100200000000000000004c00000030000000010000000100000024010100010000001c010100008001000780020005800300018004000e800e00c0",
+                "860ad437eaf0ab318a86aa221b88f2df0410020000000000000000740a000044b3b8bf00128a29db0014c94e88a864399d4fb9a8c740e3b7ec50b2c34340ea0cbe65f70be8fc121d7ca40cc34da9f83b27d1f0699e8bc570f689484f5aa15618000000143e7e768e3e32775b1d73674cc0d31a39",
+                "860ad437eaf0ab318a86aa221b88f2df0410020000000000000000740a0000442464800b2df4c6b5da6563c66bda93d73060236b2fab1bca863105ee46ab31f156c98300e4464c7317b83c86880a07547f60c1316d2b32f7fb7c6341b24ea8ab000000141c71353cf302e17e2bcd1c73bc4ba7e3",
+                "860ad437eaf0ab318a86aa221b88f2df05100201000000000000006c2c613f314a94d1e65e0b7ecfcfbce52928a0ce69c5c549fbafc7cf49d41b6910ffc2a37f7f1706e65869847479468489aba4fcb8ee0b813ae2114e7fa2c34563ea35f800a6647bf58f8e4d54e982b601",
+                "860ad437eaf0ab318a86aa221b88f2df05100201000000000000006c37c076ca4f6f6d25a2e94efe9d9bba6cc0cb849c9f101e235d04d508926e05e2401e1ff9dc103bbed05ca5e27d5b88a18896f6bfc351a7e1137bdbe2e77deb821cc7352158a062e3654f93394b1498f8",
+                "860ad437eaf0ab318a86aa221b88f2df08102001010203040000006cfdab9e2b04daa1c4370b7833b8804187bd0fb49b9e2f60ba10182109bbf9b0b40cd7dd449bff2a7f43467ab35942c42d08c6513d9ef868c7bec4cf610315846f437eb1e04c20cfd7b73d941e707c3e16",
+                "860ad437eaf0ab318a86aa221b88f2df08102001010203040000006ce3987611401c3fbb66b80297d7c60dec16ed278ca55c2abf02c4a41c57cd11ffb74adb08c2df794ae17cd98ddb1631a35b8b265385bdbb35efa3c4e647836ed6c6f3b51d8d90555fee73a38117c826c6",
+                "860ad437eaf0ab318a86aa221b88f2df081005010a0b0c0d0000006c36618c0c33dca39dad2594b44abb4a423ea509eb63b58fab3b12bf8dc9851d2d1859cd2d3a17ce62f93f7f342c30e696f85a9747f11cd717015655cd08adb1a95682e19c7898b136a0a5f8ae9c70f4d9",
+            ],
+            &[
+                "0800000c01000000c000020a00000034d79e61cc4cb396bc930769a6bb626b2a103a8408325238a1449c5c284f0d5f6ed746a22ae37ab54defbc7af7d9113389",
+                "0800000c01000000cb0071140000003465c40e3c9e46a286bff60af14d20b2275e46e95e44ebd370ef69c744a67fe659ea0189780f8aa802338590d235698814",
+                "0a000034c10412609009a6fb3fe8ab443c74fbf5b90eb3c0dd87f2bcda80944cc9b17353c2779cfdb2b1b1f2444fa0900eb9c78000000018f054da93f5c8114cef40ecf46c729a1d3d845633",
+                "0a000034d7ce015d009430901e65c23f6d28b18061c2bb4e2af5b26c825311b83568518390d4cc8e530657b69cea8b6b4ecce96f000000187e2c5e80c8d9d46b36ac64a46c6790fd2bc0bff4",
+                "0b0000342ca777f89efa842bb2d461c1fc7b7bd0f6a8b86f9fe57efc667d761c70c2f5f079e2cf61c6514c4f6de3747bd211a4de00000010000000010304000edf50725f",
+            ],
+        ),
+        (
+            "AES-CBC (no Key Length attribute) + MD5",
+            "0893e420c37df119,6ea53660cec3019f582248b1ae0f4d91",
+            &[
+                "0893e420c37df1194369b2c23d22f4330110020000000000000000480000002c0000000100000001000000200101000100000018010100008001000780020001800300018004000e",
+                "0893e420c37df1194369b2c23d22f4330410020000000000000000740a0000449ec98a1bea6bfdcb858d2d3f42d1332f2b3c90c7d64dfd6bc12f347022a99509b2332b678b96b52f527980e6c1da266c6ce39dc46c66214a56bb1531fad3b5470000001418572316fc96d325206616191fa6dda0",
+                "0893e420c37df1194369b2c23d22f4330410020000000000000000740a000044afed65dbf17c238aae99c684c0619ce461fd2b39f9ebce8736379fca0ceb853fd0151ecd6bd6387a8aeef8cc6f1041b5cbba2410488064807d03ab8a34464c2b0000001429afb13001247aac79991c135a145ed1",
+                "0893e420c37df1194369b2c23d22f43305100201000000000000004ca173430cf38dfed6398868183f71d31dc31559a0037998f7907b5476b203ef2dff3d833b4fed1792e13078662bd0c10e",
+                "0893e420c37df1194369b2c23d22f43305100201000000000000004c3c791a9fd7c2d4023f59eee2a5ef40d2e59b380f7c106f25d2ad4c8f9686bdf231144640622cff466431e2d757f47536",
+                "0893e420c37df1194369b2c23d22f43308102001010203040000004cc6a2cf1025fee2bba2bce1773f4ecc7490674343303497f70f311a287613a633eb61e0b57c535b943b890200061c2437",
+                "0893e420c37df1194369b2c23d22f43308102001010203040000004c558c32ffb06638eb0085a32d203cce2807b76daf62c02de63cd1ea2a942d2b15bcee145c0ab53ddc421a932338fa6038",
+                "0893e420c37df1194369b2c23d22f433081005010a0b0c0d0000004ce78eafca5e826a33c3514fa3cd6dc9f3ff84522b8affe1e04a0fbee45a1e8dbcf14ae5eb4201d8def12f9e953cd13e8d",
+            ],
+            &[
+                "0800000c01000000c000020a000000148bfd30bb1fea2d0e9d3c56861ceac567",
+                "0800000c01000000cb007114000000143d40d84f61f13f04c0af8c4a5bf47beb",
+                "0a000014515b90c39af2134bb6c4faefd2620c3e0000001880269e0fbe5583873fe85b4a72ec995e87ff68c8",
+                "0a000014ceafe92526a33e36ebf1627048eb5277000000187ef934c321400f4b8f637ca5d84c134f22ad8a15",
+                "0b0000144978f53afa81bcb93f57719857d74e8700000010000000010304000ec745a979",
+            ],
+        ),
+    ];
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn store(line: &str) -> KeyStore {
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.load_table(Path::new("v"), line, TableKind::Ikev1), 1);
+        ks
+    }
+
+    #[test]
+    fn independent_vectors_decrypt() {
+        assert_eq!(VECTORS.len(), 5);
+        for &(name, line, msgs, plains) in VECTORS {
+            let ks = store(line);
+            let mut d = Ikev1Decryptor::new();
+            let mut got = Vec::new();
+            for m in msgs {
+                if let Some(r) = d.feed(&unhex(m), &ks) {
+                    got.push(r.unwrap_or_else(|e| panic!("{name}: {e}")));
+                }
+            }
+            assert_eq!(got.len(), plains.len(), "{name}");
+            for (g, p) in got.iter().zip(plains.iter()) {
+                assert_eq!(g.plaintext, unhex(p), "{name}");
+                assert!(g.inner().anomalies.is_empty(), "{name}");
+            }
+            let last = got.last().unwrap().inner();
+            assert_eq!(last.notify_types(), vec![14], "{name}");
+        }
+    }
+
+    #[test]
+    fn vectors_refuse_wrong_keys_and_survive_every_cut_and_flip() {
+        for &(name, line, msgs, _) in VECTORS {
+            let (cookie, key) = line.split_once(',').unwrap();
+            let mut wrong = unhex(key);
+            wrong[0] ^= 0x40;
+            let ks = store(&format!("{cookie},{}", hex(&wrong)));
+            let mut d = Ikev1Decryptor::new();
+            for m in msgs {
+                if let Some(r) = d.feed(&unhex(m), &ks) {
+                    assert!(
+                        matches!(r, Err(Ikev1DecryptError::WrongKey { .. })),
+                        "{name}: {r:?}"
+                    );
+                }
+            }
+            // Cuts and bit flips of each message after a good prefix: an
+            // error or a decryption, never a panic.
+            let ks = store(line);
+            let all: Vec<Vec<u8>> = msgs.iter().map(|m| unhex(m)).collect();
+            for (i, m) in all.iter().enumerate() {
+                for cut in (0..m.len()).step_by(3) {
+                    let mut d = Ikev1Decryptor::new();
+                    for p in &all[..i] {
+                        let _ = d.feed(p, &ks);
+                    }
+                    let _ = d.feed(&m[..cut], &ks);
+                    let mut f = m.clone();
+                    f[cut] ^= 0x10;
+                    let _ = d.feed(&f, &ks);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn suites_from_attributes() {
+        let (_, line, msgs, _) = VECTORS[2];
+        let ks = store(line);
+        let mut d = Ikev1Decryptor::new();
+        let _ = d.feed(&unhex(msgs[0]), &ks);
+        let sa = d.sas.values().next().unwrap();
+        assert_eq!(
+            sa.chosen,
+            Some(Ok((Cipher::Aes(Some(32)), HashAlg::Sha256)))
+        );
+        // A key of the wrong length is named with the cipher's needs.
+        let (cookie, key) = line.split_once(',').unwrap();
+        let ks = store(&format!("{cookie},{}", &key[..32]));
+        let mut d = Ikev1Decryptor::new();
+        let errs: Vec<_> = msgs.iter().filter_map(|m| d.feed(&unhex(m), &ks)).collect();
+        assert_eq!(errs.len(), 5);
+        for e in errs {
+            assert_eq!(
+                e.unwrap_err().to_string(),
+                format!("IKEv1 SA {cookie}: the key has 16 bytes, AES-CBC-256 needs 32")
+            );
+        }
+    }
+}
