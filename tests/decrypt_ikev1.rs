@@ -563,6 +563,7 @@ fn analysis_with_keys_beside_the_capture() {
         let a = ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b);
         let facts = a.decryption.as_ref().expect("keys found beside");
         assert_eq!(facts.decrypted as usize, decrypted, "{stem}");
+        assert_eq!(facts.decrypted_ikev1 as usize, decrypted, "{stem}");
         assert!(facts.failures.is_empty(), "{stem}: {:?}", facts.failures);
         let msgs: Vec<_> = a.sas.iter().flat_map(|s| s.messages()).collect();
         let enc = msgs.iter().filter(|m| m.encrypted).count();
@@ -579,4 +580,22 @@ fn analysis_with_keys_beside_the_capture() {
             "{stem}"
         );
     }
+}
+
+/// The report's keys line counts IKEv1 messages as such, without claiming
+/// an integrity check.
+#[test]
+fn report_keys_line_names_ikev1() {
+    let Some(lab) = lab() else { return };
+    let r = common::report_with_keys(&lab.join("ikev1_quick_mode_no_proposal.pcap"));
+    let line = ikediag::report::keys_line(&r, false).expect("keys line");
+    assert!(
+        line.ends_with(
+            "; 5 IKEv1 message(s) decrypted (IKEv1 has no integrity check: accepted as their payloads parse)"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("IKEv2"), "{line}");
+    let ja = ikediag::report::keys_line(&r, true).expect("keys line");
+    assert!(ja.contains("IKEv1 メッセージ 5 個を復号"), "{ja}");
 }

@@ -464,6 +464,8 @@ pub struct DecryptionFacts {
     /// Messages decrypted: IKEv2 with their integrity check passing, IKEv1
     /// with a clean inner payload chain (IKEv1 has no integrity check).
     pub decrypted: u64,
+    /// Of `decrypted`, the IKEv1 messages.
+    pub decrypted_ikev1: u64,
     /// Encrypted IKEv2 / IKEv1 messages of SAs the keys do not cover.
     pub no_keys: u64,
     /// Messages that had keys but could not be decrypted: (frame, why),
@@ -1287,7 +1289,10 @@ fn decrypt_v1_fact(
 ) {
     use crate::decrypt::Ikev1DecryptError;
     match result {
-        Ok(dec) => add_decrypted(fact, &dec, facts),
+        Ok(dec) => {
+            add_decrypted(fact, &dec, facts);
+            facts.decrypted_ikev1 += 1;
+        }
         Err(Ikev1DecryptError::NoKey { .. }) => facts.no_keys += 1,
         Err(e) => add_failure(fact, e.to_string(), facts),
     }
