@@ -599,3 +599,58 @@ fn report_keys_line_names_ikev1() {
     let ja = ikediag::report::keys_line(&r, true).expect("keys line");
     assert!(ja.contains("IKEv1 メッセージ 5 個を復号"), "{ja}");
 }
+
+/// With the keys, the Quick Mode refusals are named from the decrypted
+/// Informational, and the offer quoted is Quick Mode's ESP proposal (not
+/// Main Mode's ISAKMP one).
+#[test]
+fn quick_mode_refusal_findings_with_keys() {
+    use ikediag::diag::Confidence;
+    let Some(lab) = lab() else { return };
+    for (stem, qm1, info) in [
+        ("ikev1_quick_mode_no_proposal", 8, 9),
+        ("libreswan_ikev1_pfs_mismatch", 10, 11),
+    ] {
+        let r = common::report_with_keys(&lab.join(format!("{stem}.pcap")));
+        let npc = r
+            .findings
+            .iter()
+            .find(|f| f.name == "no-proposal-chosen")
+            .unwrap_or_else(|| panic!("{stem}: no no-proposal-chosen"));
+        assert_eq!(npc.frames, [qm1, info], "{stem}");
+        assert!(
+            npc.message.contains("Offered: #1 ESP: ESP_AES-CBC"),
+            "{}",
+            npc.message
+        );
+        let child = r
+            .findings
+            .iter()
+            .find(|f| f.name == "child-sa-failed")
+            .unwrap_or_else(|| panic!("{stem}: no child-sa-failed"));
+        assert_eq!(child.confidence, Confidence::Certain, "{stem}");
+        assert!(
+            child
+                .message
+                .contains("answered by an encrypted Informational")
+                && child
+                    .message
+                    .ends_with("(NO_PROPOSAL_CHOSEN, decrypted with the keys)"),
+            "{}",
+            child.message
+        );
+        // Without keys: inferred, as before.
+        let r = common::report(&lab.join(format!("{stem}.pcap")));
+        let child = r
+            .findings
+            .iter()
+            .find(|f| f.name == "child-sa-failed")
+            .unwrap();
+        assert_eq!(child.confidence, Confidence::Likely, "{stem}");
+        assert!(
+            child.message.contains("(inferred: the notify is encrypted"),
+            "{}",
+            child.message
+        );
+    }
+}
