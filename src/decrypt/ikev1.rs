@@ -840,6 +840,32 @@ mod tests {
     }
 
     #[test]
+    fn a_new_responder_cookie_starts_over() {
+        let (name, line, msgs, _) = VECTORS[0];
+        let ks = store(line);
+        let mut d = Ikev1Decryptor::new();
+        let all: Vec<Vec<u8>> = msgs.iter().map(|m| unhex(m)).collect();
+        for m in &all[..3] {
+            assert!(d.feed(m, &ks).is_none());
+        }
+        // A clear message with another responder cookie: a new
+        // negotiation, whose SA and KE payloads are not known yet.
+        let mut other = all[0].clone();
+        other[8] ^= 0xff;
+        assert!(d.feed(&other, &ks).is_none());
+        let r = d.feed(&all[3], &ks).expect("encrypted");
+        assert!(
+            matches!(r, Err(Ikev1DecryptError::NoKeyExchange { .. })),
+            "{name}: {r:?}"
+        );
+        // An unkeyed cookie keeps no state at all.
+        let mut stranger = all[1].clone();
+        stranger[0] ^= 0xff;
+        assert!(d.feed(&stranger, &ks).is_none());
+        assert_eq!(d.sas.len(), 1);
+    }
+
+    #[test]
     fn suites_from_attributes() {
         let (_, line, msgs, _) = VECTORS[2];
         let ks = store(line);
