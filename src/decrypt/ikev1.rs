@@ -82,7 +82,7 @@ pub enum Ikev1DecryptError {
     NoKeyExchange {
         /// Initiator cookie.
         icookie: String,
-        /// Whose KE payloads are missing.
+        /// `"neither KE payload"` or `"only one KE payload"`.
         missing: &'static str,
     },
     /// The key's length does not fit the negotiated cipher.
@@ -136,8 +136,8 @@ impl fmt::Display for Ikev1DecryptError {
             }
             Ikev1DecryptError::NoKeyExchange { icookie, missing } => write!(
                 f,
-                "IKEv1 SA {icookie}: Phase 1 IV unknown: the {missing} KE payload \
-                 (Main Mode 3/4, Aggressive Mode 1/2) is not in the capture"
+                "IKEv1 SA {icookie}: Phase 1 IV unknown: {missing} of Main Mode 3/4 or \
+                 Aggressive Mode 1/2 is in the capture (it started mid-way or lost them)"
             ),
             Ikev1DecryptError::KeyLength {
                 icookie,
@@ -391,10 +391,13 @@ impl SaState {
                 (a, b) => {
                     return Err(Ikev1DecryptError::NoKeyExchange {
                         icookie: icookie.to_string(),
-                        missing: match (a.is_some(), b.is_some()) {
-                            (false, false) => "initiator's and responder's",
-                            (true, _) => "responder's",
-                            _ => "initiator's",
+                        // Which peer sent the one seen is not known for
+                        // sure (the first KE seen is taken as the
+                        // initiator's), so it is not named.
+                        missing: if a.is_some() || b.is_some() {
+                            "only one KE payload"
+                        } else {
+                            "neither KE payload"
                         },
                     });
                 }
