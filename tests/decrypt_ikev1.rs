@@ -658,3 +658,26 @@ fn quick_mode_refusal_findings_with_keys() {
         );
     }
 }
+
+/// Aggressive Mode 3 carries the initiator's NAT-D payloads encrypted:
+/// with the keys, NAT detection compares both directions.
+#[test]
+fn aggressive_mode_nat_detection_uses_decrypted_nat_d() {
+    let Some(lab) = lab() else { return };
+    let path = lab.join("ikev1_aggressive_ok.pcap");
+    let analyse = |keys: bool| {
+        let mut reader = CaptureReader::open(&path).expect("open");
+        let b = ikediag::session::KeySource::new(&[], keys).builder_for(&path);
+        ikediag::session::analyze_with(&mut reader, DecodeConfig::default(), b)
+    };
+    let without = analyse(false);
+    let with = analyse(true);
+    assert!(!without.sas[0].nat.exchanged);
+    let nat = &with.sas[0].nat;
+    assert!(nat.exchanged, "{nat:?}");
+    assert!(
+        !nat.initiator_behind_nat && !nat.responder_behind_nat,
+        "{nat:?}"
+    );
+    assert!(nat.frames.contains(&6), "{nat:?}");
+}

@@ -949,17 +949,24 @@ impl SessionBuilder {
             digest: dig,
         };
         #[cfg(feature = "decrypt")]
+        let mut decrypted = None;
+        #[cfg(feature = "decrypt")]
         if let (Some(keys), Some(facts)) = (self.keys.as_deref(), self.a.decryption.as_mut()) {
             if version == 2 && encrypted {
-                decrypt_fact(&mut fact, d.raw, m, keys, facts);
+                decrypted = decrypt_fact(&mut fact, d.raw, m, keys, facts);
             } else if version == 1
                 && let Some(r) = self.ikev1.feed_parsed(d.raw, m, keys)
             {
-                decrypt_v1_fact(&mut fact, r, facts);
+                decrypted = decrypt_v1_fact(&mut fact, r, facts);
             }
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
+        // NAT-D payloads can be encrypted too (IKEv1 Aggressive Mode 3).
+        #[cfg(feature = "decrypt")]
+        if let Some(dec) = &decrypted {
+            nat::observe(sa, &fact, &dec.inner());
+        }
         sa.exchanges[ex_idx].messages.push(fact);
     }
 
@@ -1261,7 +1268,8 @@ impl SessionBuilder {
     }
 }
 
-/// Adds what the decrypted SK payload of `raw` says to `fact`.
+/// Adds what the decrypted SK payload of `raw` says to `fact`; returns the
+/// decryption.
 #[cfg(feature = "decrypt")]
 fn decrypt_fact(
     fact: &mut MessageFact,
@@ -1269,33 +1277,40 @@ fn decrypt_fact(
     parsed: &crate::ike::IkeMessage<'_>,
     keys: &crate::decrypt::KeyStore,
     facts: &mut DecryptionFacts,
-) {
+) -> Option<crate::decrypt::Decrypted> {
     use crate::decrypt::DecryptError;
     match crate::decrypt::decrypt_parsed(raw, parsed, keys) {
-        Ok(dec) => add_decrypted(fact, &dec, facts),
+        Ok(dec) => {
+            add_decrypted(fact, &dec, facts);
+            return Some(dec);
+        }
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
         Err(DecryptError::NoEncryptedPayload) => {}
         Err(e) => add_failure(fact, e.to_string(), facts),
     }
+    None
 }
 
 /// Adds what an IKEv1 message decrypted to (RFC 2409 Appendix B IVs, kept
-/// by the builder's [`crate::decrypt::Ikev1Decryptor`]) to `fact`.
+/// by the builder's [`crate::decrypt::Ikev1Decryptor`]) to `fact`; returns
+/// the decryption.
 #[cfg(feature = "decrypt")]
 fn decrypt_v1_fact(
     fact: &mut MessageFact,
     result: Result<crate::decrypt::Decrypted, crate::decrypt::Ikev1DecryptError>,
     facts: &mut DecryptionFacts,
-) {
+) -> Option<crate::decrypt::Decrypted> {
     use crate::decrypt::Ikev1DecryptError;
     match result {
         Ok(dec) => {
             add_decrypted(fact, &dec, facts);
             facts.decrypted_ikev1 += 1;
+            return Some(dec);
         }
         Err(Ikev1DecryptError::NoKey { .. }) => facts.no_keys += 1,
         Err(e) => add_failure(fact, e.to_string(), facts),
     }
+    None
 }
 
 #[cfg(feature = "decrypt")]
