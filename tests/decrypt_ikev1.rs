@@ -681,3 +681,36 @@ fn aggressive_mode_nat_detection_uses_decrypted_nat_d() {
     );
     assert!(nat.frames.contains(&6), "{nat:?}");
 }
+
+/// With both peers' tables, the responder's Informationals answering MM5
+/// decrypt to PAYLOAD-MALFORMED: the PSK mismatch is certain, the notify
+/// named. With the initiator's table alone (or none) it stays inferred.
+#[test]
+fn psk_mismatch_is_certain_with_the_responders_key() {
+    use ikediag::diag::Confidence;
+    let Some(lab) = lab() else { return };
+    let path = lab.join("ikev1_psk_mismatch.pcap");
+    let find = |r: &ikediag::report::Report| {
+        r.findings
+            .iter()
+            .find(|f| f.name == "authentication-failed")
+            .cloned()
+            .expect("authentication-failed")
+    };
+    let f = find(&common::report_with_keys(&path));
+    assert_eq!(f.confidence, Confidence::Certain);
+    assert_eq!(f.notify.as_deref(), Some("PAYLOAD-MALFORMED"));
+    assert!(
+        f.message.contains(
+            "from 203.0.113.20 carrying PAYLOAD-MALFORMED (decrypted with the given keys)"
+        ),
+        "{}",
+        f.message
+    );
+    let f = find(&common::report(&path));
+    assert_eq!(f.confidence, Confidence::Likely);
+    assert!(
+        f.message
+            .ends_with("(inferred; keys would make it certain)")
+    );
+}
