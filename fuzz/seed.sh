@@ -17,7 +17,7 @@ SHARED=${SHARED:-$repo/../shared/corpus}
 lab=$SHARED/lab
 pub=$SHARED/public
 out=$here/corpus
-mkdir -p "$out"/{capture_reader,defrag,ike_parse,decode_frame}
+mkdir -p "$out"/{capture_reader,defrag,ike_parse,decode_frame,decrypt_ikev1}
 
 # 1. capture_reader: small whole captures of every container flavour.
 cr=$out/capture_reader
@@ -151,6 +151,49 @@ for name, data in seeds.items():
 print(f"decode_frame seeds: {n}, defrag seeds: {len(seeds)}")
 PY
 
-for t in capture_reader defrag ike_parse decode_frame; do
+# 5. decrypt_ikev1: mode 0, every IKEv1 message of a lab capture (cookie
+#    rewritten to the harness's 0102030405060708), framed [u16 len][msg];
+#    mode 1, hand-made plaintext records (see fuzz_targets/decrypt_ikev1.rs).
+mkdir -p "$out/decrypt_ikev1"
+for f in "$lab"/ikev1_*.pcap "$lab/libreswan_ikev1_pfs_mismatch.pcap" \
+    "$lab/l2tp_ipsec_transport_ok.pcap"; do
+    [ -f "$f" ] || continue
+    tshark -r "$f" -Y isakmp -T fields -e udp.dstport -e udp.srcport -e udp.payload 2>/dev/null |
+        python3 -c '
+import sys, struct
+out = sys.argv[1]
+seed = b"\x00"
+for line in sys.stdin:
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) < 3 or not parts[2]:
+        continue
+    b = bytes.fromhex(parts[2].replace(":", ""))
+    if "4500" in parts[:2]:
+        if b[:4] != b"\0\0\0\0":
+            continue
+        b = b[4:]
+    if len(b) < 28:
+        continue
+    b = bytes(range(1, 9)) + b[8:]
+    seed += struct.pack(">H", len(b)) + b
+open(out, "wb").write(seed)
+' "$out/decrypt_ikev1/$(basename "$f" .pcap)"
+done
+python3 - "$out/decrypt_ikev1" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def payload(np, body):
+    return bytes([np, 0]) + struct.pack(">H", 4 + len(body)) + body
+def rec(ctl, first, plain):
+    return bytes([ctl, first, len(plain)]) + plain
+h20 = bytes(20)
+mm5 = payload(8, bytes([1, 0, 0, 0, 192, 0, 2, 10])) + payload(11, h20) + payload(0, struct.pack(">IBBH", 1, 1, 0, 24578))
+qm = payload(1, h20) + payload(0, struct.pack(">II", 1, 1))
+info = payload(11, h20) + payload(0, struct.pack(">IBBH", 1, 3, 4, 14) + bytes(4))
+seed = b"\x01" + rec(0, 5, mm5) + rec(0, 5, mm5[:12] + payload(0, h20)) + rec(4, 0, b"") + rec(1, 8, qm) + rec(1, 8, payload(0, h20)) + rec(2, 8, info)
+open(f"{out}/harness_main_quick_info", "wb").write(seed)
+PY
+
+for t in capture_reader defrag ike_parse decode_frame decrypt_ikev1; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -38,7 +38,11 @@ fn documented_fields() -> BTreeSet<String> {
         if i % 2 == 1 {
             for part in chunk.split(['/', ',', ' ']) {
                 let f = part.trim();
-                if !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                // A name starts with a letter; digits may follow (`decrypted_ikev1`).
+                if f.starts_with(|c: char| c.is_ascii_lowercase())
+                    && f.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
                     out.insert(f.to_string());
                 }
             }

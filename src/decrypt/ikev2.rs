@@ -344,31 +344,35 @@ pub(super) fn verify_icv(
     }
 }
 
+/// CBC decryption in place without padding removal (shared with IKEv1):
+/// `BadLength` unless `buf` is a non-empty whole number of blocks, the IV
+/// being one block; `BadKey` for a key or IV of the wrong size.
+pub(super) fn cbc_decrypt<C>(key: &[u8], iv: &[u8], buf: &mut [u8]) -> Result<(), DecryptError>
+where
+    cbc::Decryptor<C>: KeyIvInit + BlockModeDecrypt,
+    C: cbc::cipher::BlockCipherDecrypt,
+{
+    let block = iv.len();
+    if block == 0 || buf.is_empty() || !buf.len().is_multiple_of(block) {
+        return Err(DecryptError::BadLength {
+            len: buf.len(),
+            block,
+        });
+    }
+    let d = cbc::Decryptor::<C>::new_from_slices(key, iv)
+        .map_err(|_| DecryptError::BadKey("key or IV length"))?;
+    let len = buf.len();
+    d.decrypt_padded::<NoPadding>(buf)
+        .map_err(|_| DecryptError::BadLength { len, block })?;
+    Ok(())
+}
+
 pub(super) fn decrypt_unauthenticated(
     alg: EncAlg,
     key: &[u8],
     iv: &[u8],
     buf: &mut [u8],
 ) -> Result<(), DecryptError> {
-    fn cbc<C>(key: &[u8], iv: &[u8], buf: &mut [u8]) -> Result<(), DecryptError>
-    where
-        cbc::Decryptor<C>: KeyIvInit + BlockModeDecrypt,
-        C: cbc::cipher::BlockCipherDecrypt,
-    {
-        let block = iv.len();
-        if buf.is_empty() || !buf.len().is_multiple_of(block) {
-            return Err(DecryptError::BadLength {
-                len: buf.len(),
-                block,
-            });
-        }
-        let d = cbc::Decryptor::<C>::new_from_slices(key, iv)
-            .map_err(|_| DecryptError::BadKey("key or IV length"))?;
-        let len = buf.len();
-        d.decrypt_padded::<NoPadding>(buf)
-            .map_err(|_| DecryptError::BadLength { len, block })?;
-        Ok(())
-    }
     // RFC 5930 / RFC 3686: counter block = nonce(4) | IV(8) | 1.
     macro_rules! ctr {
         ($c:ty) => {{
@@ -388,10 +392,10 @@ pub(super) fn decrypt_unauthenticated(
     }
     match alg {
         EncAlg::Null => Ok(()),
-        EncAlg::TripleDesCbc => cbc::<des::TdesEde3>(key, iv, buf),
-        EncAlg::AesCbc { key_len: 16 } => cbc::<Aes128>(key, iv, buf),
-        EncAlg::AesCbc { key_len: 24 } => cbc::<Aes192>(key, iv, buf),
-        EncAlg::AesCbc { key_len: 32 } => cbc::<Aes256>(key, iv, buf),
+        EncAlg::TripleDesCbc => cbc_decrypt::<des::TdesEde3>(key, iv, buf),
+        EncAlg::AesCbc { key_len: 16 } => cbc_decrypt::<Aes128>(key, iv, buf),
+        EncAlg::AesCbc { key_len: 24 } => cbc_decrypt::<Aes192>(key, iv, buf),
+        EncAlg::AesCbc { key_len: 32 } => cbc_decrypt::<Aes256>(key, iv, buf),
         EncAlg::AesCtr { key_len: 16 } => ctr!(Aes128),
         EncAlg::AesCtr { key_len: 24 } => ctr!(Aes192),
         EncAlg::AesCtr { key_len: 32 } => ctr!(Aes256),

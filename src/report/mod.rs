@@ -478,19 +478,36 @@ pub fn keys_line(r: &Report, ja: bool) -> Option<String> {
             }
         })
         .collect();
+    let v1 = d.decrypted_ikev1;
+    let v2 = d.decrypted.saturating_sub(v1);
     let mut line = if ja {
-        format!(
-            "鍵: {}。IKEv2 メッセージ {} 個を復号 (完全性検証済み)",
-            files.join(", "),
-            d.decrypted
-        )
+        format!("鍵: {}", files.join(", "))
     } else {
-        format!(
-            "Keys: {}; {} IKEv2 message(s) decrypted, integrity verified",
-            files.join(", "),
-            d.decrypted
-        )
+        format!("Keys: {}", files.join(", "))
     };
+    if v2 > 0 || v1 == 0 {
+        if ja {
+            line.push_str(&format!(
+                "。IKEv2 メッセージ {v2} 個を復号 (完全性検証済み)"
+            ));
+        } else {
+            line.push_str(&format!(
+                "; {v2} IKEv2 message(s) decrypted, integrity verified"
+            ));
+        }
+    }
+    if v1 > 0 {
+        // IKEv1 has no integrity check over the ciphertext (docs/decryption.md).
+        if ja {
+            line.push_str(&format!(
+                "。IKEv1 メッセージ {v1} 個を復号 (IKEv1 には完全性検証がなく、ペイロードが正しく解析できることで確認)"
+            ));
+        } else {
+            line.push_str(&format!(
+                "; {v1} IKEv1 message(s) decrypted (IKEv1 has no integrity check: accepted as their payloads parse)"
+            ));
+        }
+    }
     if d.failures_total > 0 {
         let first = d
             .failures

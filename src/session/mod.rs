@@ -91,9 +91,10 @@ pub struct MessageFact {
     pub ike_fragment: Option<(u16, u16)>,
     /// The body is encrypted (IKEv2 SK/SKF, IKEv1 E flag).
     pub encrypted: bool,
-    /// The encrypted body was decrypted with the user's keys and its
-    /// integrity check passed: `payloads`, `notify_types` and `notify` then
-    /// include the inner payloads (after `SK`).
+    /// The encrypted body was decrypted with the user's keys (IKEv2: its
+    /// integrity check passed; IKEv1: the plaintext is a clean payload
+    /// chain): `payloads`, `notify_types` and `notify` then include the
+    /// inner payloads (after `SK`, or after `encrypted` for IKEv1).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub decrypted: bool,
     /// Same bytes (or the same RFC 7383 fragment) as an earlier message of
@@ -477,14 +478,17 @@ pub struct DecryptionFacts {
     pub key_files: Vec<KeyFileUse>,
     /// Lines or files of them that could not be used.
     pub key_errors: Vec<String>,
-    /// Messages decrypted with their integrity check passing (each RFC 7383
-    /// fragment counts as one).
+    /// Messages decrypted: IKEv2 with their integrity check passing (each
+    /// RFC 7383 fragment counts as one), IKEv1 with a clean inner payload
+    /// chain (IKEv1 has no integrity check).
     pub decrypted: u64,
+    /// Of `decrypted`, the IKEv1 messages.
+    pub decrypted_ikev1: u64,
     /// Fragmented messages (RFC 7383) reassembled from their decrypted
     /// fragments; their inner payloads are on the fragment that completed
     /// them.
     pub reassembled: u64,
-    /// Encrypted IKEv2 messages of SAs the keys do not cover.
+    /// Encrypted IKEv2 / IKEv1 messages of SAs the keys do not cover.
     pub no_keys: u64,
     /// Messages that had keys but could not be decrypted: (frame, why),
     /// the first [`MAX_DECRYPT_FAILURES`].
@@ -545,6 +549,9 @@ pub struct SessionBuilder {
     /// ESP decryption, when the keys hold ESP SAs.
     #[cfg(feature = "decrypt")]
     esp_decrypt: Option<esp_inner::EspDecryptor>,
+    /// IKEv1 IV chains (RFC 2409 Appendix B), fed every IKEv1 message.
+    #[cfg(feature = "decrypt")]
+    ikev1: crate::decrypt::Ikev1Decryptor,
     /// Recent large TCP segments per flow (a small ring each).
     flows: HashMap<(Endpoint, Endpoint), RecentSegments, FastHash>,
     /// Large segments seen again, by (src, dst, seq).
@@ -726,8 +733,9 @@ impl SessionBuilder {
         Self::default()
     }
 
-    /// Decrypts encrypted IKEv2 messages with these keys (integrity
-    /// checked first); what they reveal joins the messages' facts.
+    /// Decrypts encrypted IKEv2 messages (integrity checked first) and
+    /// IKEv1 messages (RFC 2409 IV chaining over the messages in capture
+    /// order) with these keys; what they reveal joins the messages' facts.
     #[cfg(feature = "decrypt")]
     pub fn with_keys(
         mut self,
@@ -987,14 +995,24 @@ impl SessionBuilder {
             digest: dig,
         };
         #[cfg(feature = "decrypt")]
-        if let (Some(keys), Some(facts)) = (self.keys.as_deref(), self.a.decryption.as_mut())
-            && version == 2
-            && encrypted
-        {
-            decrypt_fact(&mut fact, d.raw, m, keys, facts, &mut self.skf);
+        let mut decrypted = None;
+        #[cfg(feature = "decrypt")]
+        if let (Some(keys), Some(facts)) = (self.keys.as_deref(), self.a.decryption.as_mut()) {
+            if version == 2 && encrypted {
+                decrypt_fact(&mut fact, d.raw, m, keys, facts, &mut self.skf);
+            } else if version == 1
+                && let Some(r) = self.ikev1.feed_parsed(d.raw, m, keys)
+            {
+                decrypted = decrypt_v1_fact(&mut fact, r, facts);
+            }
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
+        // NAT-D payloads can be encrypted too (IKEv1 Aggressive Mode 3).
+        #[cfg(feature = "decrypt")]
+        if let Some(dec) = &decrypted {
+            nat::observe(sa, &fact, &dec.inner());
+        }
         sa.exchanges[ex_idx].messages.push(fact);
     }
 
@@ -1332,12 +1350,48 @@ fn decrypt_fact(
         }
         Err(DecryptError::NoKeys { .. }) => facts.no_keys += 1,
         Err(DecryptError::NoEncryptedPayload) => {}
-        Err(e) => {
-            facts.failures_total += 1;
-            if facts.failures.len() < MAX_DECRYPT_FAILURES {
-                facts.failures.push((fact.frame, e.to_string()));
-            }
+        Err(e) => add_failure(fact, e.to_string(), facts),
+    }
+}
+
+/// Adds what an IKEv1 message decrypted to (RFC 2409 Appendix B IVs, kept
+/// by the builder's [`crate::decrypt::Ikev1Decryptor`]) to `fact`; returns
+/// the decryption.
+#[cfg(feature = "decrypt")]
+fn decrypt_v1_fact(
+    fact: &mut MessageFact,
+    result: Result<crate::decrypt::Decrypted, crate::decrypt::Ikev1DecryptError>,
+    facts: &mut DecryptionFacts,
+) -> Option<crate::decrypt::Decrypted> {
+    use crate::decrypt::Ikev1DecryptError;
+    match result {
+        Ok(dec) => {
+            add_decrypted(fact, &dec, facts);
+            facts.decrypted_ikev1 += 1;
+            return Some(dec);
         }
+        Err(Ikev1DecryptError::NoKey { .. }) => facts.no_keys += 1,
+        Err(e) => add_failure(fact, e.to_string(), facts),
+    }
+    None
+}
+
+#[cfg(feature = "decrypt")]
+fn add_decrypted(
+    fact: &mut MessageFact,
+    dec: &crate::decrypt::Decrypted,
+    facts: &mut DecryptionFacts,
+) {
+    fact.decrypted = true;
+    add_inner(fact, dec);
+    facts.decrypted += 1;
+}
+
+#[cfg(feature = "decrypt")]
+fn add_failure(fact: &MessageFact, why: String, facts: &mut DecryptionFacts) {
+    facts.failures_total += 1;
+    if facts.failures.len() < MAX_DECRYPT_FAILURES {
+        facts.failures.push((fact.frame, why));
     }
 }
 

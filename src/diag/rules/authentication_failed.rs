@@ -358,30 +358,57 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .map(|m| m.frame)
                 .collect();
             frames.extend(infos.iter().map(|m| m.frame));
-            e.emit(
-                Draft::new(
-                    sev,
-                    format!(
-                        "Main Mode message 5 (the encrypted identity and hash, frame {}) was answered {} time(s) by an encrypted \
-                         Informational from {} instead of message 6: the responder could not decrypt or verify it, which in \
-                         practice means the pre-shared keys differ (inferred; keys would make it certain)",
-                        mm5.frame,
-                        infos.len(),
-                        sa.responder.addr
-                    ),
-                    frames,
+            // Decrypted with the responder's key: the notify says why
+            // (strongSwan PAYLOAD-MALFORMED, others INVALID-HASH-INFORMATION
+            // or AUTHENTICATION-FAILED: it could not read or verify MM5).
+            let told = infos
+                .iter()
+                .filter(|m| m.decrypted)
+                .find_map(|m| m.notify_types.first().zip(m.notify.first()));
+            let proof = told.filter(|(t, _)| {
+                matches!(
+                    **t,
+                    notify::PAYLOAD_MALFORMED
+                        | notify::INVALID_HASH_INFORMATION
+                        | notify::AUTHENTICATION_FAILED
                 )
-                .sa(sa)
-                .exchange("MAIN_MODE")
-                .confidence(Confidence::Likely)
-                .ja(format!(
-                    "Main Mode メッセージ5 (暗号化された ID とハッシュ、フレーム {}) に対して、{} からメッセージ6 ではなく暗号化された Informational が {} 回返っています: レスポンダが復号・検証できておらず、実際上は事前共有鍵の不一致です (推定。鍵があれば確定できます)",
+            });
+            let (how, how_ja, confidence) = match proof {
+                Some((_, name)) => (
+                    format!(" carrying {name} (decrypted with the given keys)"),
+                    format!(" ({name}、指定された鍵で復号)"),
+                    Confidence::Certain,
+                ),
+                None => (String::new(), String::new(), Confidence::Likely),
+            };
+            let mut d = Draft::new(
+                sev,
+                format!(
+                    "Main Mode message 5 (the encrypted identity and hash, frame {}) was answered {} time(s) by an encrypted \
+                     Informational from {}{how} instead of message 6: the responder could not decrypt or verify it, which in \
+                     practice means the pre-shared keys differ{}",
                     mm5.frame,
+                    infos.len(),
                     sa.responder.addr,
-                    infos.len()
-                ))
-                .fix(fixes()),
-            );
+                    if proof.is_some() { "" } else { " (inferred; keys would make it certain)" }
+                ),
+                frames,
+            )
+            .sa(sa)
+            .exchange("MAIN_MODE")
+            .confidence(confidence)
+            .ja(format!(
+                "Main Mode メッセージ5 (暗号化された ID とハッシュ、フレーム {}) に対して、{} からメッセージ6 ではなく暗号化された Informational{how_ja} が {} 回返っています: レスポンダが復号・検証できておらず、実際上は事前共有鍵の不一致です{}",
+                mm5.frame,
+                sa.responder.addr,
+                infos.len(),
+                if proof.is_some() { "" } else { " (推定。鍵があれば確定できます)" }
+            ))
+            .fix(fixes());
+            if let Some((_, name)) = proof {
+                d = d.notify(name);
+            }
+            e.emit(d);
         }
     }
 }

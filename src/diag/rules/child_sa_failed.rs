@@ -173,28 +173,41 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .flat_map(|x| &x.messages)
                     .find(|m| m.from_initiator != q1.from_initiator && m.ts_ns >= q1.ts_ns);
                 let Some(info) = info else { continue };
+                // The notify is seen in clear, or inside an Informational
+                // decrypted with the user's keys.
                 let clear = info.has_notify(notify::NO_PROPOSAL_CHOSEN);
+                let (how, how_ja, note, note_ja) = match (info.encrypted, clear) {
+                    (false, _) => ("an unencrypted", "平文の", "", ""),
+                    (true, true) => (
+                        "an encrypted",
+                        "暗号化された",
+                        " (NO_PROPOSAL_CHOSEN, decrypted with the keys)",
+                        " (鍵で復号: NO_PROPOSAL_CHOSEN)",
+                    ),
+                    (true, false) => (
+                        "an encrypted",
+                        "暗号化された",
+                        " (inferred: the notify is encrypted; keys would name it)",
+                        " (推定: Notify は暗号化されています。鍵があれば特定できます)",
+                    ),
+                };
                 e.emit(
                     Draft::new(
                         Severity::Error,
                         format!(
-                            "Main Mode completed, but Quick Mode message 1 (frame {}) was answered by an {} Informational from {} \
-                             (frame {}) instead of Quick Mode message 2: the ESP proposals or the PFS setting do not match{}",
+                            "Main Mode completed, but Quick Mode message 1 (frame {}) was answered by {how} Informational from {} \
+                             (frame {}) instead of Quick Mode message 2: the ESP proposals or the PFS setting do not match{note}",
                             q1.frame,
-                            if clear { "unencrypted" } else { "encrypted" },
                             info.src.addr,
                             info.frame,
-                            if clear { "" } else { " (inferred: the notify is encrypted; keys would name it)" }
                         ),
                         vec![q1.frame, info.frame],
                     )
                     .ja(format!(
-                        "Main Mode は完了しましたが、Quick Mode メッセージ1 (フレーム {}) に対して {} から Quick Mode メッセージ2 ではなく{} Informational が返っています (フレーム {}): ESP の提案か PFS の設定が一致していません{}",
+                        "Main Mode は完了しましたが、Quick Mode メッセージ1 (フレーム {}) に対して {} から Quick Mode メッセージ2 ではなく{how_ja} Informational が返っています (フレーム {}): ESP の提案か PFS の設定が一致していません{note_ja}",
                         q1.frame,
                         info.src.addr,
-                        if clear { "平文の" } else { "暗号化された" },
                         info.frame,
-                        if clear { "" } else { " (推定: Notify は暗号化されています。鍵があれば特定できます)" }
                     ))
                     .sa(sa)
                     .exchange("QUICK_MODE")

@@ -83,7 +83,8 @@ pub static ALL: &[&Rule] = &[
     &oversized_ike_message::RULE,
 ];
 
-/// IKEv2 notify numbers used by the rules (RFC 7296 section 3.10.1).
+/// Notify numbers used by the rules (RFC 7296 section 3.10.1; the IKEv1
+/// ones of RFC 2408 section 3.14.1 share 1-30).
 pub(crate) mod notify {
     pub const NO_PROPOSAL_CHOSEN: u16 = 14;
     pub const INVALID_KE_PAYLOAD: u16 = 17;
@@ -94,6 +95,10 @@ pub(crate) mod notify {
     pub const FAILED_CP_REQUIRED: u16 = 37;
     pub const COOKIE: u16 = 16390;
     pub const IKEV2_FRAGMENTATION_SUPPORTED: u16 = 16430;
+    /// IKEv1 only (RFC 2408 section 3.14.1).
+    pub const PAYLOAD_MALFORMED: u16 = 16;
+    /// IKEv1 only (RFC 2408 section 3.14.1).
+    pub const INVALID_HASH_INFORMATION: u16 = 23;
 }
 
 /// Exchange type numbers.
@@ -373,21 +378,28 @@ pub(crate) fn notify_seen(sa: &IkeSa, t: u16) -> Vec<&MessageFact> {
         .collect()
 }
 
-/// Says that a finding's message was read by decrypting it.
+/// An IKEv1 message whose body was encrypted (its first payload name is
+/// the parser's `encrypted`, which IKEv2 never uses).
+fn is_ikev1_encrypted(m: &MessageFact) -> bool {
+    m.payloads.first() == Some(&"encrypted")
+}
+
+/// Says that a finding's message was read by decrypting it (IKEv1 has no
+/// integrity check over the ciphertext, so none is claimed for it).
 pub(crate) fn decrypted_note(m: &MessageFact) -> &'static str {
-    if m.decrypted {
-        " (decrypted with the given keys, integrity verified)"
-    } else {
-        ""
+    match (m.decrypted, is_ikev1_encrypted(m)) {
+        (false, _) => "",
+        (true, false) => " (decrypted with the given keys, integrity verified)",
+        (true, true) => " (decrypted with the given keys)",
     }
 }
 
 /// [`decrypted_note`] in Japanese.
 pub(crate) fn decrypted_note_ja(m: &MessageFact) -> &'static str {
-    if m.decrypted {
-        " (指定された鍵で復号し、完全性を検証済み)"
-    } else {
-        ""
+    match (m.decrypted, is_ikev1_encrypted(m)) {
+        (false, _) => "",
+        (true, false) => " (指定された鍵で復号し、完全性を検証済み)",
+        (true, true) => " (指定された鍵で復号)",
     }
 }
 

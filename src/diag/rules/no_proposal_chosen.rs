@@ -52,6 +52,16 @@ fn offered(sa: &IkeSa) -> Vec<ProposalSummary> {
         .unwrap_or_default()
 }
 
+/// IKEv1: the proposals of the last Quick Mode request sent before `ts`
+/// that carries any (readable in clear or once decrypted), with its frame.
+fn offered_in_quick_mode(sa: &IkeSa, ts: i64) -> Option<(Vec<ProposalSummary>, u64)> {
+    sa.exchanges_of(exch::V1_QUICK)
+        .flat_map(|x| x.requests())
+        .filter(|m| m.ts_ns <= ts && !m.proposals.is_empty())
+        .max_by_key(|m| m.frame)
+        .map(|m| (m.proposals.clone(), m.frame))
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
         // IKEv2: in IKE_AUTH or CREATE_CHILD_SA (seen once decrypted) it
@@ -81,21 +91,31 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .map(|x| x.name.clone())
                 .unwrap_or_else(|| "MAIN_MODE".into()),
         };
-        let props = offered(sa);
         let what = if child {
             "the ESP proposals (or PFS setting) of Quick Mode"
         } else {
             "every IKE proposal"
         };
         let mut frames: Vec<u64> = seen.iter().map(|m| m.frame).collect();
-        if let Some(req) = sa
-            .exchanges
-            .iter()
-            .flat_map(|x| &x.messages)
-            .find(|m| !m.proposals.is_empty())
-        {
-            frames.push(req.frame);
-        }
+        // Quick Mode's proposals are ESP/AH ones (seen once decrypted), not
+        // Main Mode's ISAKMP offer.
+        let props = if child {
+            let qm = offered_in_quick_mode(sa, n.ts_ns);
+            if let Some((_, f)) = qm {
+                frames.push(f);
+            }
+            qm.map(|(p, _)| p).unwrap_or_default()
+        } else {
+            if let Some(req) = sa
+                .exchanges
+                .iter()
+                .flat_map(|x| &x.messages)
+                .find(|m| !m.proposals.is_empty())
+            {
+                frames.push(req.frame);
+            }
+            offered(sa)
+        };
         // Not fatal when the same negotiation got through after all.
         let recovered = if child {
             sa.exchanges_of(exch::V1_QUICK)
