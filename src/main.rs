@@ -194,6 +194,18 @@ enum Command {
         /// Extra UDP/TCP ports that carry IKE with the non-ESP marker (like 4500).
         #[arg(long = "port", value_name = "PORT")]
         ports: Vec<u16>,
+        /// Decrypt with the keys (`--keys`, and key tables beside the
+        /// capture) and show the inner payloads in braces (JSON:
+        /// `decrypted`, `decrypt_error`).
+        #[arg(long)]
+        decrypt: bool,
+        /// Key table (Wireshark ikev2/ikev1_decryption_table, esp_sa, or
+        /// tcpdump secrets); repeatable. Implies --decrypt.
+        #[arg(long = "keys", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// Do not pick up key tables beside the capture.
+        #[arg(long)]
+        no_auto_keys: bool,
     },
 }
 
@@ -379,11 +391,23 @@ fn main() -> ExitCode {
             files,
             format,
             ports,
-        } => messages(&files, format, ports),
+            decrypt,
+            keys,
+            no_auto_keys,
+        } => {
+            let keys = (decrypt || !keys.is_empty())
+                .then(|| ikediag::session::KeySource::new(&keys, !no_auto_keys));
+            messages(&files, format, ports, keys.as_ref())
+        }
     }
 }
 
-fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitCode {
+fn messages(
+    files: &[PathBuf],
+    format: MessagesFormat,
+    ports: Vec<u16>,
+    keys: Option<&ikediag::session::KeySource>,
+) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = false;
@@ -401,7 +425,18 @@ fn messages(files: &[PathBuf], format: MessagesFormat, ports: Vec<u16>) -> ExitC
             extra_ports: ports.clone(),
             ..DecodeConfig::default()
         };
-        let (stats, err) = decode_capture(&mut reader, config, &mut sink);
+        let (stats, err) = decode_capture(&mut reader, config.clone(), &mut sink);
+        if let Some(keys) = keys {
+            // A second pass through the session layer, which holds the
+            // decryption state (IKEv1 IV chains, RFC 7383 fragments).
+            if path == std::path::Path::new("-") {
+                eprintln!("ikediag: --decrypt needs a capture file, not standard input");
+                failed = true;
+            } else if let Ok(mut again) = CaptureReader::open(path) {
+                let a = ikediag::session::analyze_with(&mut again, config, keys.builder_for(path));
+                ikediag::messages::attach_decryption(&mut sink.records, &a);
+            }
+        }
         let res = match format {
             MessagesFormat::Json => write_json_lines(&mut out, &sink.records),
             MessagesFormat::Table => {

@@ -59,6 +59,78 @@ pub struct MessageRecord {
     pub anomalies: Vec<String>,
     pub truncated: bool,
     pub tunnel: Option<Tunnel>,
+    /// What the keys revealed (`messages --decrypt`): absent without keys
+    /// or for a message that is not encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypted: Option<InnerView>,
+    /// Why an encrypted message with keys could not be decrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypt_error: Option<String>,
+}
+
+/// The inside of a decrypted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InnerView {
+    /// Inner payloads in order (empty for an RFC 7383 fragment that did
+    /// not complete its message: the completing fragment carries them).
+    pub payloads: Vec<&'static str>,
+    /// Notifies found inside.
+    pub notify: Vec<String>,
+    /// Identities, authentication, certificates, traffic selectors and
+    /// configuration (as in `analyze`'s `peers` and `child_sas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::session::reveal::MessageDetails>,
+}
+
+/// Adds to each record what the analysis (run with keys) decrypted for the
+/// message of the same frame, and the decryption failures.
+pub fn attach_decryption(records: &mut [MessageRecord], a: &crate::session::Analysis) {
+    let mut facts: std::collections::HashMap<u64, &crate::session::MessageFact> =
+        std::collections::HashMap::new();
+    for sa in &a.sas {
+        for x in &sa.exchanges {
+            for m in &x.messages {
+                facts.insert(m.frame, m);
+            }
+        }
+    }
+    let failures: std::collections::HashMap<u64, &String> = a
+        .decryption
+        .iter()
+        .flat_map(|d| d.failures.iter().map(|(f, why)| (*f, why)))
+        .collect();
+    for r in records {
+        if let Some(m) = facts.get(&r.frame)
+            && m.decrypted
+        {
+            let start = m
+                .payloads
+                .iter()
+                .position(|p| matches!(*p, "SK" | "SKF" | "encrypted"))
+                .map_or(m.payloads.len(), |i| i + 1);
+            let mut clear = r.notify.clone();
+            let notify = m
+                .notify
+                .iter()
+                .filter(|n| match clear.iter().position(|c| c == *n) {
+                    Some(i) => {
+                        clear.remove(i);
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect();
+            r.decrypted = Some(InnerView {
+                payloads: m.payloads.get(start..).unwrap_or_default().to_vec(),
+                notify,
+                details: m.details.as_deref().cloned(),
+            });
+        }
+        if let Some(why) = failures.get(&r.frame) {
+            r.decrypt_error = Some((*why).clone());
+        }
+    }
 }
 
 impl MessageRecord {
@@ -96,6 +168,8 @@ impl MessageRecord {
             anomalies: Vec::new(),
             truncated: seen.truncated,
             tunnel: seen.tunnel,
+            decrypted: None,
+            decrypt_error: None,
         };
         match &d.message {
             Ok(m) => {
@@ -208,8 +282,21 @@ pub fn render_table(records: &[MessageRecord], first_ts: Option<f64>) -> String 
             r.ispi.clone().unwrap_or_default(),
             r.rspi.clone().unwrap_or_default(),
             r.length.map(|l| l.to_string()).unwrap_or_default(),
-            r.payloads.join(","),
-            r.notify.join(","),
+            match &r.decrypted {
+                Some(d) => format!("{} {{{}}}", r.payloads.join(","), d.payloads.join(",")),
+                None if r.decrypt_error.is_some() => {
+                    format!("{} (not decrypted)", r.payloads.join(","))
+                }
+                None => r.payloads.join(","),
+            },
+            match &r.decrypted {
+                Some(d) if !d.notify.is_empty() => {
+                    let mut n = r.notify.clone();
+                    n.extend(d.notify.iter().map(|x| format!("{{{x}}}")));
+                    n.join(",")
+                }
+                _ => r.notify.join(","),
+            },
         ]);
     }
     t.to_string()

@@ -286,3 +286,104 @@ fn japanese_from_flag_and_locale() {
     let html = String::from_utf8_lossy(&out.stdout);
     assert!(html.contains("<html lang=\"ja\">") && html.contains("判定: 失敗"));
 }
+
+/// `messages --decrypt` on every keyed lab capture: each message tshark
+/// decrypted (with the same keys) is decrypted, and for IKEv2 the outer
+/// payload plus our inner payloads equal tshark's payload list, RFC 7383
+/// fragments on the fragment that completes the message as tshark shows
+/// them.
+#[test]
+fn decrypt_shows_the_inner_payloads_tshark_shows() {
+    let lab = root().join("../shared/corpus/lab");
+    if !lab.is_dir() {
+        eprintln!("SKIPPED: no lab corpus");
+        return;
+    }
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&lab).unwrap() {
+        let p = entry.unwrap().path();
+        let v2 = p.with_extension("ikev2_decryption_table").is_file();
+        let v1 = p.with_extension("ikev1_decryption_table").is_file();
+        if p.extension().is_none_or(|e| e != "pcap") || !(v1 || v2) {
+            continue;
+        }
+        let out = ikediag()
+            .args(["messages", "--decrypt", "--format", "json"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", p.display());
+        let recs = json_lines(&out.stdout);
+        let by_frame: std::collections::HashMap<u64, &serde_json::Value> = recs
+            .iter()
+            .map(|r| (r["frame"].as_u64().unwrap(), r))
+            .collect();
+        for row in read_tsv(&p.with_extension("tshark.tsv")) {
+            if row.get("decrypted").map(String::as_str) != Some("yes") {
+                continue;
+            }
+            let frame: u64 = row["frame"].parse().unwrap();
+            let r = by_frame
+                .get(&frame)
+                .unwrap_or_else(|| panic!("{} frame {frame}: no message", p.display()));
+            let d = &r["decrypted"];
+            assert!(
+                d.is_object(),
+                "{} frame {frame}: not decrypted: {r}",
+                p.display()
+            );
+            if v2 {
+                let mut ours: Vec<String> = r["payloads"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect();
+                ours.extend(
+                    d["payloads"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string()),
+                );
+                let theirs: Vec<String> = row["payloads"].split(',').map(String::from).collect();
+                // A fragment that does not complete its message: SKF only.
+                if !(ours == ["SKF"] && theirs.first().is_some_and(|t| t == "SKF")) {
+                    assert_eq!(ours, theirs, "{} frame {frame}", p.display());
+                }
+            }
+            compared += 1;
+        }
+    }
+    assert!(
+        compared > 100,
+        "only {compared} decrypted messages compared"
+    );
+    // Standard input cannot be read twice: refused with a message.
+    let mut child = ikediag()
+        .args(["messages", "--decrypt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cap = std::fs::read(lab.join("auth_failed.pcap")).unwrap();
+    child.stdin.take().unwrap().write_all(&cap).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not standard input"));
+}
+
+fn read_tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    let cols: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    lines
+        .map(|l| {
+            cols.iter()
+                .zip(l.split('\t').chain(std::iter::repeat("")))
+                .map(|(c, v)| (c.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
