@@ -749,12 +749,14 @@ pub fn peer_rows(p: &crate::session::reveal::Peers, ja: bool) -> Vec<SideRow> {
         lines_or_dash(&ids(r)),
         false,
     )];
-    rows.push(row(
-        l("authentication", "認証方式"),
-        lines_or_dash(&i.auth_methods),
-        lines_or_dash(&r.auth_methods),
-        false,
-    ));
+    if !i.auth_methods.is_empty() || !r.auth_methods.is_empty() {
+        rows.push(row(
+            l("authentication", "認証方式"),
+            lines_or_dash(&i.auth_methods),
+            lines_or_dash(&r.auth_methods),
+            false,
+        ));
+    }
     if !i.certificates.is_empty() || !r.certificates.is_empty() {
         let bad = |s: &crate::session::reveal::PeerSide| {
             s.certificates.iter().any(|c| c.validity_problem.is_some())

@@ -596,6 +596,12 @@ const CHILD_ERRORS: &[&str] = &[
     "TEMPORARY_FAILURE",
 ];
 
+/// A CHILD SA error notify, in IKEv2 (`NO_PROPOSAL_CHOSEN`) or IKEv1
+/// (`NO-PROPOSAL-CHOSEN`) spelling.
+fn is_child_error(n: &str) -> bool {
+    CHILD_ERRORS.contains(&n.replace('-', "_").as_str())
+}
+
 /// A proposal as one line.
 pub fn proposal_line(p: &super::ProposalSummary) -> String {
     format!("#{} {}: {}", p.number, p.protocol, p.transforms.join(", "))
@@ -630,10 +636,26 @@ pub fn children(sa: &super::IkeSa) -> Vec<ChildNegotiation> {
         } else {
             x.first_response()
         };
+        // IKEv1 refuses a Quick Mode with an Informational of its own.
+        let refusal = if sa.version == 1 && resp.is_none() {
+            sa.exchanges
+                .iter()
+                .filter(|x| x.exchange_type == 5)
+                .flat_map(|x| &x.messages)
+                .find(|m| {
+                    m.frame > req.frame
+                        && m.from_initiator != req.from_initiator
+                        && m.notify.iter().any(|n| is_child_error(n))
+                })
+        } else {
+            None
+        };
         let resp_d = resp.and_then(|m| m.details.as_deref());
         let error = resp
-            .and_then(|m| m.notify.iter().find(|n| CHILD_ERRORS.contains(&n.as_str())))
-            .cloned();
+            .or(refusal)
+            .and_then(|m| m.notify.iter().find(|n| is_child_error(n)))
+            .map(|n| n.replace('-', "_"));
+        let resp = resp.or(refusal);
         let ts = |d: Option<&MessageDetails>, i: bool| -> Vec<String> {
             d.map(|d| if i { d.ts_i.clone() } else { d.ts_r.clone() })
                 .unwrap_or_default()

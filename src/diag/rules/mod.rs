@@ -222,6 +222,22 @@ pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
             if distinct.len() >= expected || last.is_response {
                 continue;
             }
+            // Answered after all, by an Informational from the other side
+            // carrying an error notify (NO-PROPOSAL-CHOSEN after Quick
+            // Mode 1, seen in clear or decrypted): refused, not lost.
+            let refused = sa
+                .exchanges
+                .iter()
+                .filter(|x| x.exchange_type == exch::V1_INFORMATIONAL)
+                .flat_map(|x| &x.messages)
+                .any(|m| {
+                    m.frame > last.frame
+                        && m.from_initiator != last.from_initiator
+                        && m.notify_types.iter().any(|t| (1..8192).contains(t))
+                });
+            if refused {
+                continue;
+            }
             // The last distinct message and its retransmissions.
             let sends: Vec<&MessageFact> = e
                 .messages
