@@ -231,6 +231,21 @@ fn decrypt_message<'k>(
     let Some((header_end, first_payload, body, fragment)) = sk else {
         return Err(DecryptError::NoEncryptedPayload);
     };
+    // An SK/SKF payload whose own Length runs past the IKE Length: the
+    // parser kept what is there, but the payload is not whole.
+    if msg.anomalies.iter().any(|a| {
+        matches!(
+            a,
+            ike::IkeAnomaly::PayloadBeyondMessage {
+                payload_type: 46 | 53,
+                ..
+            }
+        )
+    }) {
+        return Err(DecryptError::Malformed(
+            "SK payload length runs past the end of the message",
+        ));
+    }
     // The SK/SKF payload must be whole and last: its ICV is the end of the
     // message.
     if header_end + body.len() != message.len() {
@@ -553,6 +568,23 @@ mod tests {
         let n = ks.load_table(Path::new("v"), &line, super::super::TableKind::Ikev2);
         assert_eq!(n, 1, "{enc}: {:?}", ks.errors());
         ks
+    }
+
+    /// An SK payload whose Length claims more than the IKE Length leaves
+    /// room for is refused, even with the extra bytes present after it.
+    #[test]
+    fn sk_length_past_the_ike_length_is_refused() {
+        let (enc, integ, ke, ka, msg) = VECTORS[0];
+        let ks = store(enc, integ, ke, ka);
+        let mut m = unhex(msg);
+        assert!(decrypt(&m, &ks).is_ok());
+        let sk_len = u16::from_be_bytes([m[30], m[31]]) + 8;
+        m[30..32].copy_from_slice(&sk_len.to_be_bytes());
+        m.extend_from_slice(&[0; 8]);
+        match decrypt(&m, &ks) {
+            Err(DecryptError::Malformed(why)) => assert!(why.contains("past the end"), "{why}"),
+            other => panic!("accepted: {other:?}"),
+        }
     }
 
     #[test]
