@@ -22,6 +22,10 @@
 
 use std::io::{self, Read};
 
+/// Longest member header accepted: the 10 fixed bytes, a 64 KiB extra
+/// field, and 64 KiB for the file name and comment together.
+const MAX_HEADER: usize = 10 + 2 + 65_535 + 65_536;
+
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 const IN_CHUNK: usize = 64 * 1024;
@@ -134,6 +138,11 @@ impl<R: Read> GzipReader<R> {
             if flags & bit != 0 {
                 // A zero-terminated file name or comment.
                 loop {
+                    // Bounded: an unterminated name must not make the
+                    // input buffer grow with the whole file.
+                    if off > MAX_HEADER {
+                        return Err(corrupt("gzip file name or comment longer than 64 KiB"));
+                    }
                     if !self.need(off + 1)? {
                         return Err(cut_short("gzip header cut short"));
                     }
@@ -298,6 +307,28 @@ mod tests {
         (0..n)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect()
+    }
+
+    /// A header whose file name never ends is an error after 64 KiB, not a
+    /// buffer the size of the file; a long but terminated name still reads.
+    #[test]
+    fn unterminated_file_name_is_bounded() {
+        let mut h = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
+        h.extend(std::iter::repeat_n(b'a', 1 << 20));
+        let (out, err) = read_all(h);
+        assert!(out.is_empty());
+        let e = err.expect("an error");
+        assert!(e.to_string().contains("longer than 64 KiB"), "{e}");
+
+        let body = gz(b"payload");
+        let mut named = body[..10].to_vec();
+        named[3] |= 0x08;
+        named.extend(std::iter::repeat_n(b'n', 60_000));
+        named.push(0);
+        named.extend_from_slice(&body[10..]);
+        let (out, err) = read_all(named);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(out, b"payload");
     }
 
     #[test]
