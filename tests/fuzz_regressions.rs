@@ -123,3 +123,22 @@ fn decode_frame_reproducers_decode() {
         assert_eq!(stats.frames, 1, "{}", f.display());
     }
 }
+
+/// `reveal` once let an identity grow with its payload (an IKEv1 subnet ID
+/// of odd length was shown as its whole hex): every value is now bounded.
+#[test]
+fn reveal_reproducers_stay_bounded() {
+    let files = regressions("reveal");
+    assert!(!files.is_empty(), "fuzz/regressions/reveal is empty");
+    for f in files {
+        let data = std::fs::read(&f).unwrap();
+        let _ = ikediag::session::reveal::certificate(4, &data);
+        if let Ok(msg) = ikediag::ike::parse(&data)
+            && let Some(d) = ikediag::session::reveal::details(&msg)
+        {
+            for id in &d.identities {
+                assert!(id.value.chars().count() <= 257, "{}", f.display());
+            }
+        }
+    }
+}

@@ -128,7 +128,8 @@ pub fn details(m: &IkeMessage<'_>) -> Option<MessageDetails> {
                     .type_name()
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("ID type {}", id.id_type));
-                let value = id_value(id);
+                // Bounded whatever the type: identities come from strangers.
+                let value = printable(&id_value(id));
                 if quick_mode {
                     // RFC 2409 section 5.5: IDci then IDcr.
                     let sel = v1_selector(id, &kind, &value);

@@ -37,6 +37,7 @@ mod pmtu_blackhole;
 mod pmtu_icmp_filtered;
 mod rekey_failed;
 mod sa_rekeyed;
+mod transport_mode;
 mod udp_port_blocked;
 mod weak_crypto;
 
@@ -65,6 +66,7 @@ pub static ALL: &[&Rule] = &[
     &ikev1_aggressive_mode::RULE,
     &sa_rekeyed::RULE,
     &certificate_validity::RULE,
+    &transport_mode::RULE,
     &nat_detected::RULE,
     &nat_without_natt::RULE,
     &nat_detection_faked::RULE,
