@@ -268,6 +268,27 @@ fn expired_and_not_yet_valid_certificates_are_findings() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--redact` leaves no FQDN identity in any format of a PSK capture,
+/// where no certificate names them too (a review found them left).
+#[test]
+fn redaction_covers_identities_without_certificates() {
+    let Some(p) = lab("auth_failed") else {
+        return;
+    };
+    let mut r = common::report_with_keys(&p);
+    assert!(r.findings.iter().any(|f| f.message.contains("client.lab-a.example")));
+    ikediag::report::redact::Redactor::new().report(&mut r);
+    let all = [
+        serde_json::to_string(&r).unwrap(),
+        ikediag::report::text::render(&r, 200),
+        ikediag::report::markdown::render(&r),
+        ikediag::report::html::render(&r),
+    ];
+    for out in all {
+        assert!(!out.contains("lab-a.example"), "identity left: {out}");
+    }
+}
+
 /// `--redact` leaves no identity, certificate name or selector in the report.
 #[test]
 fn redaction_covers_what_decryption_reveals() {

@@ -176,7 +176,10 @@ impl Redactor {
             let Some(p) = &sa.peers else { continue };
             for side in [&p.initiator, &p.responder] {
                 for id in &side.identities {
-                    if id.kind.contains("DN") {
+                    // A distinguished name: its values one by one, and the
+                    // whole string (values may hold ", "); any other kind
+                    // (FQDN, USER_FQDN, key ID, a DN shown as hex) whole.
+                    if id.kind == "ID_DER_ASN1_DN" && dn_complete(&id.value) {
                         for v in dn_values(&id.value) {
                             add(v, kind_of(v));
                         }
@@ -186,8 +189,12 @@ impl Redactor {
                 }
                 for c in &side.certificates {
                     for dn in [&c.cert.subject, &c.cert.issuer] {
-                        for v in dn_values(dn) {
-                            add(v, kind_of(v));
+                        if dn_complete(dn) {
+                            for v in dn_values(dn) {
+                                add(v, kind_of(v));
+                            }
+                        } else {
+                            add(dn, "name");
                         }
                     }
                     for n in &c.cert.subject_alt_names {
@@ -321,6 +328,12 @@ fn dn_values(dn: &str) -> Vec<&str> {
         .filter(|(k, _)| *k != "C")
         .map(|(_, v)| v)
         .collect()
+}
+
+/// Whether every ", "-separated part of a DN is `key=value` (x509-parser
+/// does not escape a ", " inside a value; such a DN is redacted whole).
+fn dn_complete(dn: &str) -> bool {
+    !dn.is_empty() && dn.split(", ").all(|p| p.contains('=') && !p.contains(" + "))
 }
 
 /// Replaces `from` where it stands as a whole word (not inside a longer
