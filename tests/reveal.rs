@@ -276,7 +276,11 @@ fn redaction_covers_identities_without_certificates() {
         return;
     };
     let mut r = common::report_with_keys(&p);
-    assert!(r.findings.iter().any(|f| f.message.contains("client.lab-a.example")));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("client.lab-a.example"))
+    );
     ikediag::report::redact::Redactor::new().report(&mut r);
     let all = [
         serde_json::to_string(&r).unwrap(),

@@ -12,12 +12,26 @@ use super::{Lang, Report, SaReport};
 use crate::diag::verdict::Outcome;
 
 /// Escapes text for a Markdown table cell.
+///
+/// Certificate names and identities come from strangers, so every character
+/// Markdown gives a meaning to inline (links, images, emphasis, code, HTML)
+/// is escaped; only the line breaks this renderer adds become `<br>`.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', "<br>")
-        .replace('<', "&lt;")
-        .replace("&lt;br>", "<br>")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("<br>"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '|' | '[' | ']' | '!' | '*' | '_' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A side-by-side table; rows where the sides disagree are marked `≠` and
@@ -171,7 +185,7 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
     } else {
         &r.verdict.summary
     };
-    let _ = writeln!(s, "\n\n> {}\n", summary.replace('\n', " "));
+    let _ = writeln!(s, "\n\n> {}\n", cell(&summary.replace('\n', " ")));
     if ja {
         let _ = writeln!(
             s,
@@ -415,4 +429,21 @@ pub fn render_lang(r: &Report, lang: Lang) -> String {
         r.schema_version
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    /// Names from certificates cannot become links, images, emphasis or
+    /// HTML in a ticket.
+    #[test]
+    fn cells_neutralise_markdown_and_html() {
+        let c = super::cell(
+            "CN=<img src=x onerror=alert(1)> ![x](http://a/p.png) [Fix](http://evil) *b* `c` a|b<br>\nz",
+        );
+        assert!(!c.contains("<img"));
+        assert!(!c.contains("!["));
+        assert!(!c.contains("[Fix]"));
+        assert_eq!(c.matches("<br>").count(), 1, "{c}");
+        assert!(c.contains("\\|"));
+    }
 }

@@ -333,7 +333,10 @@ fn dn_values(dn: &str) -> Vec<&str> {
 /// Whether every ", "-separated part of a DN is `key=value` (x509-parser
 /// does not escape a ", " inside a value; such a DN is redacted whole).
 fn dn_complete(dn: &str) -> bool {
-    !dn.is_empty() && dn.split(", ").all(|p| p.contains('=') && !p.contains(" + "))
+    !dn.is_empty()
+        && dn
+            .split(", ")
+            .all(|p| p.contains('=') && !p.contains(" + "))
 }
 
 /// Replaces `from` where it stands as a whole word (not inside a longer
