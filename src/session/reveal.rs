@@ -236,10 +236,28 @@ fn ip_of(b: &[u8]) -> Option<std::net::IpAddr> {
 }
 
 /// Prefix length of a netmask (leading one bits).
-fn prefix_len(mask: std::net::IpAddr) -> u32 {
-    match mask {
-        std::net::IpAddr::V4(m) => u32::from(m).leading_ones(),
-        std::net::IpAddr::V6(m) => u128::from(m).leading_ones(),
+fn prefix_len(mask: std::net::IpAddr) -> String {
+    let (ones, contiguous) = match mask {
+        std::net::IpAddr::V4(m) => {
+            let v = u32::from(m);
+            (
+                v.leading_ones(),
+                v.checked_shl(v.leading_ones()).unwrap_or(0) == 0,
+            )
+        }
+        std::net::IpAddr::V6(m) => {
+            let v = u128::from(m);
+            (
+                v.leading_ones(),
+                v.checked_shl(v.leading_ones()).unwrap_or(0) == 0,
+            )
+        }
+    };
+    // A non-contiguous mask is shown as it is: it is a misconfiguration.
+    if contiguous {
+        ones.to_string()
+    } else {
+        mask.to_string()
     }
 }
 
@@ -634,6 +652,14 @@ pub fn children(sa: &super::IkeSa) -> Vec<ChildNegotiation> {
             x.messages
                 .iter()
                 .find(|m| !m.retransmission && m.from_initiator != req.from_initiator)
+        } else if x.exchange_type == 35 {
+            // EAP / multiple authentication: the CHILD SA is answered in the
+            // last IKE_AUTH response, not the first.
+            sa.exchanges
+                .iter()
+                .filter(|y| y.exchange_type == 35 && y.message_id >= x.message_id)
+                .filter_map(|y| y.first_response())
+                .next_back()
         } else {
             x.first_response()
         };
@@ -647,6 +673,7 @@ pub fn children(sa: &super::IkeSa) -> Vec<ChildNegotiation> {
                     m.frame > req.frame
                         && m.from_initiator != req.from_initiator
                         && m.notify.iter().any(|n| is_child_error(n))
+                        && m.ts_ns - req.ts_ns <= 30_000_000_000
                 })
         } else {
             None
@@ -693,6 +720,16 @@ pub fn children(sa: &super::IkeSa) -> Vec<ChildNegotiation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn netmasks() {
+        let a = |s: &str| s.parse().unwrap();
+        assert_eq!(prefix_len(a("255.255.255.0")), "24");
+        assert_eq!(prefix_len(a("255.255.255.255")), "32");
+        assert_eq!(prefix_len(a("0.0.0.0")), "0");
+        assert_eq!(prefix_len(a("255.0.255.0")), "255.0.255.0");
+        assert_eq!(prefix_len(a("ffff:ffff::")), "32");
+    }
 
     #[test]
     fn utc_dates() {

@@ -177,9 +177,17 @@ fn rejected_credentials(
                 ));
             }
         }
-    } else if other.auth_methods.iter().any(|m| m.contains("Shared Key"))
-        || other.auth_methods.is_empty() && other.certificates.is_empty()
-    {
+    } else if sa.messages().iter().any(|m| m.has_payload("EAP")) {
+        // With EAP the final AUTH is a "shared key" MAC over the EAP key:
+        // not a pre-shared key.
+        en.push_str(&format!(
+            ". EAP was used: the {other_name}'s EAP credentials (user name / password or EAP certificate) \
+             were refused, or the AUTH derived from the EAP session did not verify"
+        ));
+        ja.push_str(&format!(
+            "。EAP が使われています: {other_name_ja}の EAP 認証情報 (ユーザ名/パスワードまたは EAP 証明書) が拒否されたか、EAP セッションから導出した AUTH を検証できませんでした"
+        ));
+    } else if sa.version == 2 && other.auth_methods.iter().any(|m| m.contains("Shared Key")) {
         let who = id.unwrap_or_else(|| "its identity".into());
         en.push_str(&format!(
             ". With a pre-shared key this means the two keys differ, or the {rejecter_name} has no key (or another one) \

@@ -173,6 +173,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .flat_map(|x| &x.messages)
                     .find(|m| m.from_initiator != q1.from_initiator && m.ts_ns >= q1.ts_ns);
                 let Some(info) = info else { continue };
+                // Decrypted and carrying something else (INVALID-ID-INFORMATION,
+                // a Delete, a DPD): what it says is known, and it is not a
+                // proposal mismatch.
+                if info.decrypted && !info.has_notify(notify::NO_PROPOSAL_CHOSEN) {
+                    continue;
+                }
                 // The notify is seen in clear, or inside an Informational
                 // decrypted with the user's keys.
                 let clear = info.has_notify(notify::NO_PROPOSAL_CHOSEN);
