@@ -307,7 +307,9 @@ impl Decoder {
             }
         };
         self.stats.ip_packets += 1;
-        if p.has_ah {
+        // AH seen (a fragmented one keeps it until reassembly: counted
+        // on its first fragment, as before).
+        if p.has_ah || (p.protocol == 51 && p.fragment.is_some_and(|f| f.offset == 0)) {
             self.stats.ah_packets += 1;
         }
         let ctx = Ctx {
@@ -425,6 +427,22 @@ impl Decoder {
             }
             1 | 58 => self.icmp(p, ctx, sink),
             6 => self.tcp(p, ctx, sink),
+            // AH left in a reassembled datagram (IPv4 fragments, or IPv6 AH
+            // after a Fragment header): skip it once.
+            51 => {
+                if let Some((next, len)) = crate::wire::ip::skip_ah(p.payload)
+                    && next != 51
+                {
+                    let inner = IpPacket {
+                        protocol: next,
+                        payload: p.payload.get(len..).unwrap_or(&[]),
+                        payload_declared_len: p.payload_declared_len.saturating_sub(len as u32),
+                        has_ah: true,
+                        ..*p
+                    };
+                    self.transport(&inner, ctx, sink);
+                }
+            }
             4 | 41 => {
                 if ctx.depth >= MAX_TUNNEL_DEPTH {
                     return self.anomaly(sink, ctx.frame, DecodeAnomaly::TunnelTooDeep);

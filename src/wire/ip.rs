@@ -78,7 +78,7 @@ pub fn parse(_kind: NetKind, data: &[u8]) -> Result<IpPacket<'_>, IpError> {
 }
 
 /// Skips one AH header (RFC 4302 section 2.2: length in 4-byte words, minus 2).
-fn skip_ah(p: &[u8]) -> Option<(u8, usize)> {
+pub(crate) fn skip_ah(p: &[u8]) -> Option<(u8, usize)> {
     let next = *p.first()?;
     let len = (usize::from(*p.get(1)?) + 2) * 4;
     (p.len() >= len).then_some((next, len))
@@ -107,8 +107,12 @@ fn parse_v4(data: &[u8]) -> Result<IpPacket<'_>, IpError> {
     let mut declared = total - ihl;
     let mut protocol = data[9];
     let mut has_ah = false;
+    // Only an unfragmented packet: a fragmented one is reassembled with its
+    // AH in place (the fragment offsets count it) and the decoder skips it
+    // afterwards.
     if protocol == 51
         && offset == 0
+        && !more
         && let Some((next, len)) = skip_ah(payload)
     {
         has_ah = true;
