@@ -50,12 +50,7 @@ pub enum EspAuth {
 impl EspAuth {
     /// Parses Wireshark's `esp_sa` name (`"HMAC-SHA-256-128 [RFC4868]"`).
     pub fn from_wireshark_name(name: &str) -> Result<EspAuth, String> {
-        let n = name
-            .split('[')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_uppercase();
+        let n = super::keys::strip_reference(name).to_ascii_uppercase();
         let integ = match n.as_str() {
             "NULL" | "" => return Ok(EspAuth::Null),
             "HMAC-MD5-96" => IntegAlg::HmacMd5_96,
@@ -95,12 +90,7 @@ impl EspAuth {
 /// Parses Wireshark's `esp_sa` encryption name; the key length picks the
 /// AES variant, as in Wireshark (whose names carry no key size).
 fn enc_from_wireshark_name(name: &str, key_len: usize) -> Result<EncAlg, String> {
-    let n = name
-        .split('[')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_uppercase();
+    let n = super::keys::strip_reference(name).to_ascii_uppercase();
     let aes = |k: usize| matches!(k, 16 | 24 | 32);
     let bad_len = |want: &str| {
         Err(format!(

@@ -207,7 +207,8 @@ impl IntegAlg {
     }
 }
 
-fn strip_reference(name: &str) -> &str {
+/// A Wireshark UAT algorithm name without its `[RFC…]` reference.
+pub(super) fn strip_reference(name: &str) -> &str {
     name.split('[').next().unwrap_or("").trim()
 }
 
