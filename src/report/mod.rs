@@ -712,7 +712,7 @@ pub fn certificate_text(c: &crate::session::reveal::SeenCertificate, ja: bool) -
             (true, _) => "まだ有効でない",
             (false, p) => p,
         };
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!(" [{}]", p.to_uppercase()));
+        s.push_str(&format!(" [{}]", p.to_uppercase()));
     }
     if !x.subject_alt_names.is_empty() {
         s.push_str(&format!("\n  SAN: {}", x.subject_alt_names.join(", ")));

@@ -132,7 +132,7 @@ pub fn details(m: &IkeMessage<'_>) -> Option<MessageDetails> {
                 let value = printable(&id_value(id));
                 if quick_mode {
                     // RFC 2409 section 5.5: IDci then IDcr.
-                    let sel = v1_selector(id, &kind, &value);
+                    let sel = v1_selector(id, &value);
                     if v1_ids == 0 {
                         d.ts_i.push(sel);
                     } else if v1_ids == 1 {
@@ -262,8 +262,7 @@ fn prefix_len(mask: std::net::IpAddr) -> String {
 }
 
 /// An IKEv1 Quick Mode client ID as a selector: `10.0.0.0/24 udp/1701`.
-fn v1_selector(id: &crate::ike::IdPayload<'_>, kind: &str, value: &str) -> String {
-    let _ = kind;
+fn v1_selector(id: &crate::ike::IdPayload<'_>, value: &str) -> String {
     let mut s = value.to_string();
     let proto = id.protocol_id.unwrap_or(0);
     if proto != 0 {
