@@ -361,8 +361,8 @@ fn sa_report(a: &Analysis, sa: &IkeSa, v: &Verdict) -> SaReport {
         natt_switch_frame: sa.natt_switch_frame,
         nat: sa.nat.clone(),
         vendor_ids: sa.vendor_ids.clone(),
-        peers: crate::session::reveal::peers(sa),
-        child_sas: crate::session::reveal::children(sa),
+        peers: sa.peers.clone(),
+        child_sas: sa.child_sas.clone(),
         exchanges,
         ladder: ladder(a, sa, a.stats.first_ts_ns.unwrap_or(sa.first_ts_ns)),
     }

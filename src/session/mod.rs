@@ -279,6 +279,14 @@ pub struct IkeSa {
     pub capture_side: CaptureSide,
     /// The initiator's and responder's vendor IDs, as names.
     pub vendor_ids: Vec<String>,
+    /// What the SA's messages say about each side ([`reveal::peers`]),
+    /// derived once when the capture ends.
+    #[serde(skip)]
+    pub peers: Option<reveal::Peers>,
+    /// Its readable CHILD SA negotiations ([`reveal::children`]), derived
+    /// once when the capture ends.
+    #[serde(skip)]
+    pub child_sas: Vec<reveal::ChildNegotiation>,
 }
 
 fn ser_hex8<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
@@ -777,6 +785,8 @@ impl SessionBuilder {
             nat_checks: nat::NatChecks::default(),
             capture_side: CaptureSide::Unknown,
             vendor_ids: Vec::new(),
+            peers: None,
+            child_sas: Vec::new(),
         });
         self.by_spi.insert((version, ispi), index);
         index
@@ -1202,6 +1212,8 @@ impl SessionBuilder {
         for sa in &mut self.a.sas {
             sa.capture_side = capture_side(sa);
             nat::conclude(sa);
+            sa.peers = reveal::peers(sa);
+            sa.child_sas = reveal::children(sa);
         }
         self.a.stats = stats;
         self.a.read_error = read_error;

@@ -66,7 +66,7 @@ fn rejected_credentials(
     rejecter_is_initiator: bool,
 ) -> Option<(String, String, Vec<u64>)> {
     use crate::session::reveal::utc;
-    let peers = crate::session::reveal::peers(sa)?;
+    let peers = sa.peers.as_ref()?;
     let (rejecter, other, other_name, other_name_ja, rejecter_name, rejecter_name_ja) =
         if rejecter_is_initiator {
             (

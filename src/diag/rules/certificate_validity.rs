@@ -56,7 +56,7 @@ fn fixes() -> Vec<FixStep> {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        let Some(peers) = crate::session::reveal::peers(sa) else {
+        let Some(peers) = &sa.peers else {
             continue;
         };
         let auth_failed = super::notify_seen(sa, super::notify::AUTHENTICATION_FAILED);

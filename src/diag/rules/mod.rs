@@ -497,8 +497,9 @@ pub(crate) fn child_refusal_detail(
     frame: u64,
     notify: &str,
 ) -> Option<(String, String, u64)> {
-    let c = crate::session::reveal::children(sa)
-        .into_iter()
+    let c = sa
+        .child_sas
+        .iter()
         .find(|c| c.response_frame == Some(frame))?;
     let ts = |v: &[String]| v.join(", ");
     let (en, ja) = match notify {

@@ -37,7 +37,7 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     for sa in &a.sas {
-        for c in crate::session::reveal::children(sa) {
+        for c in &sa.child_sas {
             let Some(resp) = c.response_frame else {
                 continue;
             };
