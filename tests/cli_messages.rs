@@ -1,6 +1,8 @@
 //! `ikediag messages` end to end: the JSON fields, reassembled messages,
 //! compressed input, standard input, and errors with partial results.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -318,7 +320,7 @@ fn decrypt_shows_the_inner_payloads_tshark_shows() {
             .iter()
             .map(|r| (r["frame"].as_u64().unwrap(), r))
             .collect();
-        for row in read_tsv(&p.with_extension("tshark.tsv")) {
+        for row in common::read_tsv(&p.with_extension("tshark.tsv")) {
             if row.get("decrypted").map(String::as_str) != Some("yes") {
                 continue;
             }
@@ -372,18 +374,4 @@ fn decrypt_shows_the_inner_payloads_tshark_shows() {
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not standard input"));
-}
-
-fn read_tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut lines = text.lines();
-    let cols: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
-    lines
-        .map(|l| {
-            cols.iter()
-                .zip(l.split('\t').chain(std::iter::repeat("")))
-                .map(|(c, v)| (c.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }

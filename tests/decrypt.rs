@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ikediag::capture::CaptureReader;
-use ikediag::decode::{DecodeConfig, IkeDatagram, Sink, decode_capture};
+use ikediag::decode::DecodeConfig;
 use ikediag::decrypt::{
     DecryptError, Decrypted, KeyStore, Reassembler, Reassembly, decrypt, decrypt_with,
 };
@@ -18,35 +18,8 @@ use ikediag::ike::{self, IkeAnomaly, PayloadDetail};
 const IKE_AUTH: u8 = 35;
 const INFORMATIONAL: u8 = 37;
 
-/// Raw bytes of every IKE message, with the frame that completed it.
-#[derive(Default)]
-struct RawIke(Vec<(u64, Vec<u8>)>);
-
-impl Sink for RawIke {
-    fn ike(&mut self, m: &IkeDatagram<'_>) {
-        self.0.push((m.seen.frame, m.raw.to_vec()));
-    }
-}
-
-fn raw_messages(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let mut reader = CaptureReader::open(path).expect("open capture");
-    let mut sink = RawIke::default();
-    let (_, err) = decode_capture(&mut reader, DecodeConfig::default(), &mut sink);
-    assert!(err.is_none(), "{}: {err:?}", path.display());
-    sink.0
-}
-
 fn lab() -> Option<PathBuf> {
-    let lab = common::corpus()?.join("lab");
-    if lab.is_dir() {
-        Some(lab)
-    } else {
-        common::skip_note(&format!(
-            "SKIPPED: {} not found; decryption test not run",
-            lab.display()
-        ));
-        None
-    }
+    common::lab_dir("decryption test")
 }
 
 /// (stem, pcap, ikev2 table) of every lab capture with an IKEv2 key table.
@@ -122,7 +95,7 @@ fn decrypt_capture_with_fragments(pcap: &Path, ks: &KeyStore) -> (Vec<(u64, Decr
     let mut skf = Reassembler::new();
     let mut whole = Vec::new();
     let mut fragments = Vec::new();
-    for (f, raw) in raw_messages(pcap) {
+    for (f, raw) in common::raw_ike_messages(pcap) {
         if !matches!(kind(&raw), Kind::Sk { truncated: false } | Kind::Skf) {
             continue;
         }
@@ -155,7 +128,7 @@ fn every_keyed_lab_capture_decrypts_with_integrity() {
         let mut reassembler = Reassembler::new();
         let mut reassembled = 0;
         let mut notifies = BTreeMap::<String, usize>::new();
-        for (frame, raw) in raw_messages(pcap) {
+        for (frame, raw) in common::raw_ike_messages(pcap) {
             let k = kind(&raw);
             if matches!(k, Kind::NotSk) {
                 continue;
@@ -397,7 +370,7 @@ fn inner_payloads_and_notifies_match_tshark() {
 /// The SK messages of ok_psk, with their keys.
 fn ok_psk_sk(lab: &Path) -> (KeyStore, Vec<Vec<u8>>) {
     let ks = store(&lab.join("ok_psk.ikev2_decryption_table"));
-    let msgs: Vec<Vec<u8>> = raw_messages(&lab.join("ok_psk.pcap"))
+    let msgs: Vec<Vec<u8>> = common::raw_ike_messages(&lab.join("ok_psk.pcap"))
         .into_iter()
         .map(|(_, r)| r)
         .filter(|r| matches!(kind(r), Kind::Sk { truncated: false }))
@@ -646,7 +619,7 @@ fn tcpdump_ikev2pi2_with_tcpdump_secrets() {
     let mut ks = KeyStore::new();
     assert_eq!(ks.load_file(&dir.join("ikev2pI2-secrets.txt")), Ok(2));
     assert_eq!(ks.ikev2_sas().len(), 1);
-    let msgs = raw_messages(&dir.join("ikev2pI2.pcap"));
+    let msgs = common::raw_ike_messages(&dir.join("ikev2pI2.pcap"));
     let (frame, raw) = msgs
         .iter()
         .find(|(_, r)| matches!(kind(r), Kind::Sk { truncated: false }))

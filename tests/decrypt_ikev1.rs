@@ -9,39 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ikediag::capture::CaptureReader;
-use ikediag::decode::{DecodeConfig, IkeDatagram, Sink, decode_capture};
+use ikediag::decode::DecodeConfig;
 use ikediag::decrypt::{Decrypted, Ikev1DecryptError, Ikev1Decryptor, KeyStore, TableKind};
 use ikediag::ike::{self, PayloadDetail};
 
-/// Raw bytes of every IKE message, with the frame that completed it.
-#[derive(Default)]
-struct RawIke(Vec<(u64, Vec<u8>)>);
-
-impl Sink for RawIke {
-    fn ike(&mut self, m: &IkeDatagram<'_>) {
-        self.0.push((m.seen.frame, m.raw.to_vec()));
-    }
-}
-
-fn raw_messages(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let mut reader = CaptureReader::open(path).expect("open capture");
-    let mut sink = RawIke::default();
-    let (_, err) = decode_capture(&mut reader, DecodeConfig::default(), &mut sink);
-    assert!(err.is_none(), "{}: {err:?}", path.display());
-    sink.0
-}
-
 fn lab() -> Option<PathBuf> {
-    let lab = common::corpus()?.join("lab");
-    if lab.is_dir() {
-        Some(lab)
-    } else {
-        common::skip_note(&format!(
-            "SKIPPED: {} not found; IKEv1 decryption test not run",
-            lab.display()
-        ));
-        None
-    }
+    common::lab_dir("IKEv1 decryption test")
 }
 
 /// The key tables of a lab capture: `STEM.ikev1_decryption_table` and,
@@ -113,7 +86,10 @@ fn every_keyed_ikev1_lab_capture_decrypts() {
     let mut total = 0;
     for &(stem, encrypted, decrypted) in LAB {
         let ks = lab_store(&lab, stem, true);
-        let results = run(&raw_messages(&lab.join(format!("{stem}.pcap"))), &ks);
+        let results = run(
+            &common::raw_ike_messages(&lab.join(format!("{stem}.pcap"))),
+            &ks,
+        );
         assert_eq!(results.len(), encrypted, "{stem}");
         let mut ok = 0;
         for (frame, r) in &results {
@@ -157,7 +133,10 @@ fn inner_payloads_and_notifies_match_tshark() {
     let (mut same, mut differs) = (0, 0);
     for &(stem, _, _) in LAB {
         let ks = lab_store(&lab, stem, true);
-        let ours = run(&raw_messages(&lab.join(format!("{stem}.pcap"))), &ks);
+        let ours = run(
+            &common::raw_ike_messages(&lab.join(format!("{stem}.pcap"))),
+            &ks,
+        );
         let mut here = 0;
         for row in common::read_tsv(&lab.join(format!("{stem}.tshark.tsv"))) {
             if row["decrypted"] != "yes" {
@@ -205,7 +184,10 @@ fn inner_payloads_and_notifies_match_tshark() {
 fn psk_mismatch_with_the_initiators_key_only() {
     let Some(lab) = lab() else { return };
     let ks = lab_store(&lab, "ikev1_psk_mismatch", false);
-    let res = run(&raw_messages(&lab.join("ikev1_psk_mismatch.pcap")), &ks);
+    let res = run(
+        &common::raw_ike_messages(&lab.join("ikev1_psk_mismatch.pcap")),
+        &ks,
+    );
     let ok: Vec<u64> = res
         .iter()
         .filter(|(_, r)| r.is_ok())
@@ -235,7 +217,10 @@ fn quick_mode_refusal_and_l2tp_ids_are_visible() {
         "libreswan_ikev1_pfs_mismatch",
     ] {
         let ks = lab_store(&lab, stem, true);
-        let res = run(&raw_messages(&lab.join(format!("{stem}.pcap"))), &ks);
+        let res = run(
+            &common::raw_ike_messages(&lab.join(format!("{stem}.pcap"))),
+            &ks,
+        );
         let hits: Vec<u64> = res
             .iter()
             .filter(|(_, r)| {
@@ -255,7 +240,7 @@ fn quick_mode_refusal_and_l2tp_ids_are_visible() {
     // asks for UDP-encapsulated transport mode (RFC 3947: 4).
     let ks = lab_store(&lab, "l2tp_ipsec_transport_ok", true);
     let res = run(
-        &raw_messages(&lab.join("l2tp_ipsec_transport_ok.pcap")),
+        &common::raw_ike_messages(&lab.join("l2tp_ipsec_transport_ok.pcap")),
         &ks,
     );
     let qm1 = res[&10].as_ref().expect("QM1");
@@ -331,7 +316,7 @@ fn certs_pcap() -> Option<PathBuf> {
 fn public_ikev1_certs_decrypts_as_tshark_shows() {
     let Some(pcap) = certs_pcap() else { return };
     let ks = store_of(CERTS_KEY);
-    let res = run(&raw_messages(&pcap), &ks);
+    let res = run(&common::raw_ike_messages(&pcap), &ks);
     assert_eq!(res.len(), CERTS.len());
     for &(frame, payloads, ids, encodings) in CERTS {
         let d = res[&frame]
@@ -390,7 +375,10 @@ fn main_mode_ok(lab: &Path) -> (String, Vec<(u64, Vec<u8>)>) {
         .find(|l| !l.starts_with('#') && !l.trim().is_empty())
         .expect("key line")
         .to_string();
-    (line, raw_messages(&lab.join("ikev1_main_mode_ok.pcap")))
+    (
+        line,
+        common::raw_ike_messages(&lab.join("ikev1_main_mode_ok.pcap")),
+    )
 }
 
 #[test]

@@ -129,3 +129,38 @@ pub fn read_label(path: &Path) -> Label {
     }
     l
 }
+
+/// Collects the raw bytes of every IKE message, with the frame that
+/// completed it.
+#[derive(Default)]
+struct RawIke(Vec<(u64, Vec<u8>)>);
+
+impl ikediag::decode::Sink for RawIke {
+    fn ike(&mut self, m: &ikediag::decode::IkeDatagram<'_>) {
+        self.0.push((m.seen.frame, m.raw.to_vec()));
+    }
+}
+
+/// The raw bytes of every IKE message of a capture (from the IKE header,
+/// after UDP and the non-ESP marker), with the frame that completed it.
+pub fn raw_ike_messages(path: &Path) -> Vec<(u64, Vec<u8>)> {
+    let mut reader = CaptureReader::open(path).expect("open capture");
+    let mut sink = RawIke::default();
+    let (_, err) = decode_capture(&mut reader, DecodeConfig::default(), &mut sink);
+    assert!(err.is_none(), "{}: {err:?}", path.display());
+    sink.0
+}
+
+/// `../shared/corpus/lab`, or `None` with a note that `what` was skipped.
+pub fn lab_dir(what: &str) -> Option<PathBuf> {
+    let lab = corpus()?.join("lab");
+    if lab.is_dir() {
+        Some(lab)
+    } else {
+        skip_note(&format!(
+            "SKIPPED: {} not found; {what} not run",
+            lab.display()
+        ));
+        None
+    }
+}
