@@ -830,22 +830,27 @@ pub fn child_rows(c: &crate::session::reveal::ChildNegotiation, ja: bool) -> Vec
         chosen,
         c.proposal_mismatch,
     )];
-    let ts_i_diff = !c.ts_i_chosen.is_empty() && c.ts_i_chosen != c.ts_i_proposed;
-    let ts_r_diff = !c.ts_r_chosen.is_empty() && c.ts_r_chosen != c.ts_r_proposed;
-    if !c.ts_i_proposed.is_empty() || !c.ts_i_chosen.is_empty() {
-        rows.push(row(
+    for (label, proposed, chosen) in [
+        (
             l("TSi (initiator side)", "TSi (イニシエータ側)"),
-            lines_or_dash(&c.ts_i_proposed),
-            ts_chosen(&c.ts_i_chosen),
-            c.ts_mismatch || ts_i_diff,
-        ));
-    }
-    if !c.ts_r_proposed.is_empty() || !c.ts_r_chosen.is_empty() {
-        rows.push(row(
+            &c.ts_i_proposed,
+            &c.ts_i_chosen,
+        ),
+        (
             l("TSr (responder side)", "TSr (レスポンダ側)"),
-            lines_or_dash(&c.ts_r_proposed),
-            ts_chosen(&c.ts_r_chosen),
-            c.ts_mismatch || ts_r_diff,
+            &c.ts_r_proposed,
+            &c.ts_r_chosen,
+        ),
+    ] {
+        if proposed.is_empty() && chosen.is_empty() {
+            continue;
+        }
+        let differs = !chosen.is_empty() && chosen != proposed;
+        rows.push(row(
+            label,
+            lines_or_dash(proposed),
+            ts_chosen(chosen),
+            c.ts_mismatch || differs,
         ));
     }
     if let Some(e) = &c.error
