@@ -303,7 +303,37 @@ pub fn hex(b: &[u8]) -> String {
     s
 }
 
+/// How long after an IKEv1 request an error Informational from the peer
+/// still counts as its answer (peers give up retransmitting within ~30 s).
+const V1_REFUSAL_WINDOW_NS: i64 = 30_000_000_000;
+
 impl IkeSa {
+    /// IKEv1 refuses a request with an Informational of its own rather
+    /// than the exchange's next message: the Informational from the other
+    /// side carrying an error notify (type 1-8191, in clear or decrypted),
+    /// sent within 30 s of `req` and before the requester sent anything
+    /// new.
+    pub fn v1_refusal(&self, req: &MessageFact) -> Option<&MessageFact> {
+        let all = || self.exchanges.iter().flat_map(|x| &x.messages);
+        self.exchanges
+            .iter()
+            .filter(|x| x.exchange_type == 5)
+            .flat_map(|x| &x.messages)
+            .find(|m| {
+                m.frame > req.frame
+                    && m.from_initiator != req.from_initiator
+                    && m.notify_types.iter().any(|t| (1..8192).contains(t))
+                    && m.ts_ns - req.ts_ns <= V1_REFUSAL_WINDOW_NS
+                    && !all().any(|o| {
+                        o.from_initiator == req.from_initiator
+                            && !o.retransmission
+                            && o.frame > req.frame
+                            && o.frame < m.frame
+                            && o.digest != req.digest
+                    })
+            })
+    }
+
     /// Every message of the SA in capture order.
     pub fn messages(&self) -> Vec<&MessageFact> {
         let mut v: Vec<&MessageFact> = self.exchanges.iter().flat_map(|e| &e.messages).collect();

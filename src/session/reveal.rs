@@ -664,16 +664,8 @@ pub fn children(sa: &super::IkeSa) -> Vec<ChildNegotiation> {
         };
         // IKEv1 refuses a Quick Mode with an Informational of its own.
         let refusal = if sa.version == 1 && resp.is_none() {
-            sa.exchanges
-                .iter()
-                .filter(|x| x.exchange_type == 5)
-                .flat_map(|x| &x.messages)
-                .find(|m| {
-                    m.frame > req.frame
-                        && m.from_initiator != req.from_initiator
-                        && m.notify.iter().any(|n| is_child_error(n))
-                        && m.ts_ns - req.ts_ns <= 30_000_000_000
-                })
+            sa.v1_refusal(req)
+                .filter(|m| m.notify.iter().any(|n| is_child_error(n)))
         } else {
             None
         };

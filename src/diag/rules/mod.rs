@@ -187,10 +187,6 @@ fn v1_expected_messages(exchange_type: u8) -> Option<usize> {
 }
 
 /// The unanswered messages of an SA.
-/// How long after an IKEv1 request an error Informational from the peer
-/// still counts as its answer (peers give up retransmitting within ~30 s).
-pub(crate) const REFUSAL_WINDOW_NS: i64 = 30_000_000_000;
-
 pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
     let mut out = Vec::new();
     for e in &sa.exchanges {
@@ -231,26 +227,7 @@ pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
             // Answered after all, by an Informational from the other side
             // carrying an error notify (NO-PROPOSAL-CHOSEN after Quick
             // Mode 1, seen in clear or decrypted): refused, not lost.
-            let refused = sa
-                .exchanges
-                .iter()
-                .filter(|x| x.exchange_type == exch::V1_INFORMATIONAL)
-                .flat_map(|x| &x.messages)
-                .any(|m| {
-                    m.frame > last.frame
-                        && m.from_initiator != last.from_initiator
-                        && m.notify_types.iter().any(|t| (1..8192).contains(t))
-                        // Within the retransmission window, and before the
-                        // requester moved on to another exchange.
-                        && m.ts_ns - last.ts_ns <= REFUSAL_WINDOW_NS
-                        && !sa.exchanges.iter().flat_map(|x| &x.messages).any(|o| {
-                            o.from_initiator == last.from_initiator
-                                && !o.retransmission
-                                && o.frame > last.frame
-                                && o.frame < m.frame
-                                && o.digest != last.digest
-                        })
-                });
+            let refused = sa.v1_refusal(last).is_some();
             if refused {
                 continue;
             }
