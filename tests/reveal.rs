@@ -198,11 +198,27 @@ fn findings_name_the_exact_cause_of_each_label() {
             for prop in &c.proposed {
                 assert!(f.message.contains(prop.as_str()), "{name}: {}", f.message);
             }
-            // The offered ESP proposal is the label's initiator_esp.
+            // The offered ESP proposal is the label's initiator_esp
+            // (strongSwan names), transform by transform.
             let text = std::fs::read_to_string(p.with_extension("label")).unwrap();
-            if text.contains("initiator_esp = \"aes256-sha512\"") {
-                assert!(c.proposed[0].contains("ENCR_AES_CBC-256"));
-                assert!(c.proposed[0].contains("AUTH_HMAC_SHA2_512_256"));
+            let esp = text
+                .split("initiator_esp = \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .expect("label names initiator_esp");
+            for part in esp.split('-') {
+                let ours = match part {
+                    "aes128" => "ENCR_AES_CBC-128",
+                    "aes256" => "ENCR_AES_CBC-256",
+                    "sha256" => "AUTH_HMAC_SHA2_256_128",
+                    "sha512" => "AUTH_HMAC_SHA2_512_256",
+                    other => panic!("{name}: no mapping for {other:?} in {esp:?}"),
+                };
+                assert!(
+                    c.proposed[0].contains(ours),
+                    "{name}: {ours} not in {:?}",
+                    c.proposed
+                );
             }
             checked += 1;
         }
