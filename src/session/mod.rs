@@ -132,6 +132,24 @@ pub struct Exchange {
     pub requester_is_initiator: bool,
     /// Every message, in capture order.
     pub messages: Vec<MessageFact>,
+    /// An unanswered request whose answer the requester evidently got: the
+    /// frame of its later message that carries what only the response
+    /// could give it (the responder's SPI after IKE_SA_INIT, or the next
+    /// message ID with a window of one, RFC 7296 section 2.3). The answer
+    /// is missing from the capture, not from the path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implied_answer: Option<u64>,
+    /// Request transmissions (first RFC 7383 fragments only) that came
+    /// after the first response was in the capture: the requester had not
+    /// got (or not accepted) an answer yet. Frames, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests_after_answer: Vec<u64>,
+    /// The first message that proves the requester got a response: its
+    /// next request (a higher message ID; after IKE_SA_INIT any other
+    /// exchange), or, after IKE_AUTH / CREATE_CHILD_SA, ESP it sent to the
+    /// responder that started after the response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_received: Option<u64>,
 }
 
 impl Exchange {
@@ -577,6 +595,11 @@ pub struct SessionBuilder {
     a: Analysis,
     /// (version, initiator SPI) -> SA index (the latest attempt).
     by_spi: HashMap<(u8, [u8; 8]), usize>,
+    /// (initiator address, responder address) -> SA indexes in order, so
+    /// finding the attempt a new IKE_SA_INIT retries does not scan every SA.
+    by_peers: HashMap<(IpAddr, IpAddr), Vec<usize>>,
+    /// SAs some later attempt retries.
+    retried: std::collections::HashSet<usize>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
     /// The user's keys, when given.
     #[cfg(feature = "decrypt")]
@@ -819,20 +842,42 @@ impl SessionBuilder {
             child_sas: Vec::new(),
         });
         self.by_spi.insert((version, ispi), index);
+        self.by_peers
+            .entry((initiator.addr, responder.addr))
+            .or_default()
+            .push(index);
         index
+    }
+
+    /// Links `idx` to the attempt it retries.
+    fn link_retry(&mut self, idx: usize, previous: usize) {
+        if previous == idx {
+            return;
+        }
+        if let Some(sa) = self.a.sas.get_mut(idx) {
+            sa.retry_of = Some(previous);
+            self.retried.insert(previous);
+        }
     }
 
     /// The latest attempt between the same addresses, started at most 60 s
     /// ago, that a new IKE_SA_INIT with a fresh SPI retries: its first
     /// exchange was refused (an error notify or COOKIE) or never answered,
     /// or its IKE_AUTH was answered by a lone error. Not one already retried.
-    fn failed_attempt(&self, i: Endpoint, r: Endpoint, ts: i64) -> Option<usize> {
-        let sa = self.a.sas.iter().rev().find(|s| {
-            s.initiator.addr == i.addr
-                && s.responder.addr == r.addr
-                && ts - s.first_ts_ns <= 60_000_000_000
-        })?;
-        if self.a.sas.iter().any(|s| s.retry_of == Some(sa.index)) {
+    fn failed_attempt(&self, i: Endpoint, r: Endpoint, ts: i64, not: usize) -> Option<usize> {
+        let idx = *self
+            .by_peers
+            .get(&(i.addr, r.addr))?
+            .iter()
+            .rev()
+            .find(|&&x| x != not)?;
+        let sa = self.a.sas.get(idx)?;
+        // Within 60 s, and not before it (a capture whose clock jumps back
+        // must not make an attempt retry a later one).
+        if !(0..=60_000_000_000).contains(&(ts - sa.first_ts_ns)) {
+            return None;
+        }
+        if self.retried.contains(&sa.index) {
             return None;
         }
         let init = sa
@@ -893,15 +938,35 @@ impl SessionBuilder {
                 };
                 let opening = h.rspi == [0; 8] && !h.is_response() && src_is_initiator;
                 let previous = if opening {
-                    self.failed_attempt(i, r, seen.ts_ns)
+                    self.failed_attempt(i, r, seen.ts_ns, usize::MAX)
                 } else {
                     None
                 };
                 let idx = self.new_sa(version, h.ispi, i, r, seen.ts_ns);
-                self.a.sas[idx].retry_of = previous;
+                if let Some(p) = previous {
+                    self.link_retry(idx, p);
+                }
                 idx
             }
         };
+        // The opening request of an SA first seen mid-way (a file whose
+        // pieces are out of order, or a capture that began after it):
+        // it may still retry a failed attempt under another SPI.
+        if h.rspi == [0; 8]
+            && !h.is_response()
+            && h.message_id == 0
+            && (version == 1 || h.is_initiator())
+            && self.a.sas[sa_idx].retry_of.is_none()
+            && !self.a.sas[sa_idx]
+                .exchanges
+                .iter()
+                .any(|e| matches!(e.exchange_type, 2 | 4 | 34))
+        {
+            let (i, r) = (src, dst);
+            if let Some(p) = self.failed_attempt(i, r, seen.ts_ns, sa_idx) {
+                self.link_retry(sa_idx, p);
+            }
+        }
         let sa = &self.a.sas[sa_idx];
         let from_initiator = if version == 2 {
             h.is_initiator()
@@ -927,7 +992,7 @@ impl SessionBuilder {
             if restart {
                 let old = sa_idx;
                 sa_idx = self.new_sa(version, h.ispi, src, dst, seen.ts_ns);
-                self.a.sas[sa_idx].retry_of = Some(old);
+                self.link_retry(sa_idx, old);
             }
         }
         let sa = &mut self.a.sas[sa_idx];
@@ -979,6 +1044,9 @@ impl SessionBuilder {
                         from_initiator
                     },
                     messages: Vec::new(),
+                    implied_answer: None,
+                    requests_after_answer: Vec::new(),
+                    answer_received: None,
                 });
                 sa.exchanges.len() - 1
             }
@@ -1241,6 +1309,8 @@ impl SessionBuilder {
         self.a.tcp_retransmissions = retx;
         for sa in &mut self.a.sas {
             sa.capture_side = capture_side(sa);
+            implied_answers(sa);
+            answer_receipts(sa, &self.a.esp_flows);
             nat::conclude(sa);
             sa.peers = reveal::peers(sa);
             sa.child_sas = reveal::children(sa);
@@ -1248,6 +1318,112 @@ impl SessionBuilder {
         self.a.stats = stats;
         self.a.read_error = read_error;
         self.a
+    }
+}
+
+/// IKEv2: marks unanswered requests whose answer a later message of the
+/// requester proves it received (see [`Exchange::implied_answer`]).
+fn implied_answers(sa: &mut IkeSa) {
+    if sa.version != 2 {
+        return;
+    }
+    // SET_WINDOW_SIZE (16385) lets a requester have several requests out.
+    let windowed = sa
+        .exchanges
+        .iter()
+        .flat_map(|e| &e.messages)
+        .any(|m| m.has_notify(16385));
+    let mut marks = Vec::new();
+    for (k, e) in sa.exchanges.iter().enumerate() {
+        if e.is_answered() {
+            continue;
+        }
+        let Some(first) = e.first_request() else {
+            continue;
+        };
+        let side = e.requester_is_initiator;
+        let id = e.message_id;
+        let proof = sa
+            .exchanges
+            .iter()
+            .filter(|x| {
+                if e.exchange_type == 34 {
+                    // Only the IKE_SA_INIT response carries the responder's
+                    // SPI that every later exchange of the SA uses.
+                    x.exchange_type != 34
+                } else {
+                    !windowed && x.requester_is_initiator == side && x.message_id > id
+                }
+            })
+            .flat_map(|x| x.messages.iter())
+            .filter(|m| m.from_initiator == side && !m.is_response && m.frame > first.frame)
+            .map(|m| m.frame)
+            .min();
+        if let Some(f) = proof {
+            marks.push((k, f));
+        }
+    }
+    for (k, f) in marks {
+        if let Some(e) = sa.exchanges.get_mut(k) {
+            e.implied_answer = Some(f);
+        }
+    }
+}
+
+/// IKEv2: for each answered exchange, the requests sent again after the
+/// first response and the message proving the requester got an answer
+/// ([`Exchange::requests_after_answer`], [`Exchange::answer_received`]).
+fn answer_receipts(sa: &mut IkeSa, esp: &[EspFlow]) {
+    if sa.version != 2 {
+        return;
+    }
+    let (ia, ra) = (sa.initiator.addr, sa.responder.addr);
+    let mut marks = Vec::new();
+    for (k, e) in sa.exchanges.iter().enumerate() {
+        let Some(resp) = e.first_response() else {
+            continue;
+        };
+        let after: Vec<u64> = e
+            .requests()
+            .filter(|m| m.ts_ns > resp.ts_ns && m.ike_fragment.is_none_or(|(n, _)| n == 1))
+            .map(|m| m.frame)
+            .collect();
+        let side = e.requester_is_initiator;
+        let id = e.message_id;
+        let next_request = sa
+            .exchanges
+            .iter()
+            .filter(|x| {
+                if e.exchange_type == 34 {
+                    x.exchange_type != 34
+                } else {
+                    x.requester_is_initiator == side && x.message_id > id
+                }
+            })
+            .flat_map(|x| x.requests())
+            .filter(|m| m.from_initiator == side && m.frame > resp.frame)
+            .map(|m| m.frame)
+            .min();
+        let (from, to) = if side { (ia, ra) } else { (ra, ia) };
+        let esp_proof = if matches!(e.exchange_type, 35 | 36) {
+            esp.iter()
+                .filter(|f| f.src == from && f.dst == to && f.first_ts_ns > resp.ts_ns)
+                .map(|f| f.first_frame)
+                .min()
+        } else {
+            None
+        };
+        let proof = match (next_request, esp_proof) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        marks.push((k, after, proof));
+    }
+    for (k, after, proof) in marks {
+        if let Some(e) = sa.exchanges.get_mut(k) {
+            e.requests_after_answer = after;
+            e.answer_received = proof;
+        }
     }
 }
 

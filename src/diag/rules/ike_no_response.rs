@@ -34,7 +34,19 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
+/// Where the capture sits relative to an exchange.
+#[derive(Clone, Copy)]
+enum At {
+    /// At the peer that should answer.
+    Answerer,
+    /// At the peer that asked.
+    Requester,
+    /// In between, or unknown.
+    Elsewhere,
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    lost(a, e);
     let capture_end = a.stats.last_ts_ns.unwrap_or(0);
     for sa in &a.sas {
         for p in pending(sa) {
@@ -81,14 +93,22 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     format!("; it is {} bytes", bytes(u64::from(first.length)))
                 }
             );
-            match sa.capture_side {
-                CaptureSide::Responder => msg.push_str(
-                    ". The capture was taken at the responder, which received the request and did not answer",
-                ),
-                CaptureSide::Initiator => msg.push_str(
-                    ". The capture was taken at the initiator: the request or the answer was lost on the way",
-                ),
-                _ => {}
+            // Where the capture sits relative to this request's sender.
+            let at = match (sa.capture_side, ex.requester_is_initiator) {
+                (CaptureSide::Responder, true) | (CaptureSide::Initiator, false) => At::Answerer,
+                (CaptureSide::Initiator, true) | (CaptureSide::Responder, false) => At::Requester,
+                _ => At::Elsewhere,
+            };
+            match at {
+                At::Answerer => msg.push_str(&format!(
+                    ". The capture was taken at {}, which received the request and did not answer",
+                    first.dst.addr
+                )),
+                At::Requester => msg.push_str(&format!(
+                    ". The capture was taken at the sender ({}): the request or the answer was lost on the way",
+                    first.src.addr
+                )),
+                At::Elsewhere => {}
             }
             let mut ja = format!(
                 "{} から {} への {} に応答がありません: {} (最初はフレーム {})。サイズは {} バイト{}",
@@ -116,10 +136,16 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "です".to_string()
                 }
             );
-            match sa.capture_side {
-                CaptureSide::Responder => ja.push_str("。キャプチャはレスポンダ側で取られており、レスポンダは要求を受け取ったのに応答していません"),
-                CaptureSide::Initiator => ja.push_str("。キャプチャはイニシエータ側で取られており、要求か応答が途中で失われています"),
-                _ => {}
+            match at {
+                At::Answerer => ja.push_str(&format!(
+                    "。キャプチャは {} 側で取られており、要求を受け取ったのに応答していません",
+                    first.dst.addr
+                )),
+                At::Requester => ja.push_str(&format!(
+                    "。キャプチャは送信側 ({}) で取られており、要求か応答が途中で失われています",
+                    first.src.addr
+                )),
+                At::Elsewhere => {}
             }
             let last = p.sends.last().map(|m| m.ts_ns).unwrap_or(0);
             let severity = if n == 0 && capture_end - last < 2_000_000_000 {
@@ -137,6 +163,92 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .exchange(ex.name.clone())
                     .fix(super::fixes::check_responder(&first.dst.addr.to_string())),
             );
+        }
+    }
+}
+
+/// Answers sent and not taken: the requester asked again after each. IP-
+/// fragmented IKE_AUTH answers are mtu-blackhole's; recovered fragmented
+/// ones are ip-fragments-lost's.
+fn lost(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        for l in super::lost_answers(sa) {
+            let fragmented = l.fragmented();
+            if fragmented && (l.recovered.is_some() || l.exchange.exchange_type == exch::IKE_AUTH) {
+                continue;
+            }
+            let Some(resp) = l.first_response() else {
+                continue;
+            };
+            let ex = l.exchange;
+            let requester = resp.dst;
+            let resp_frames: Vec<u64> = l.responses.iter().map(|m| m.frame).collect();
+            let rep_frames: Vec<u64> = l.repeats.iter().map(|m| m.frame).collect();
+            let (seen, seen_ja, confidence) = super::lost_answer_vantage(sa, &l);
+            let what = format!(
+                "The {} response from {} ({} bytes{}) was sent {} ({}), and {} sent the same request again {} after it ({})",
+                ex.name,
+                resp.src,
+                bytes(u64::from(resp.length)),
+                if fragmented {
+                    format!(", {} IP fragments", resp.ip_fragments)
+                } else {
+                    String::new()
+                },
+                plural(l.responses.len(), "time"),
+                super::frame_list(&resp_frames),
+                requester.addr,
+                plural(l.repeats.len(), "time"),
+                super::frame_list(&rep_frames),
+            );
+            let what_ja = format!(
+                "{} からの {} 応答 ({} バイト{}) は {} 回送られ ({})、そのたびに {} は同じ要求を再送しています ({} 回、{})",
+                resp.src,
+                ex.name,
+                bytes(u64::from(resp.length)),
+                if fragmented {
+                    format!("、{} 個の IP フラグメント", resp.ip_fragments)
+                } else {
+                    String::new()
+                },
+                l.responses.len(),
+                super::frame_list_ja(&resp_frames),
+                requester.addr,
+                l.repeats.len(),
+                super::frame_list_ja(&rep_frames),
+            );
+            let d = match (l.recovered, l.delay_ns(sa)) {
+                (Some(proof), delay) => {
+                    let cost = delay
+                        .map(|d| format!(", {} after the first request", secs(d)))
+                        .unwrap_or_default();
+                    let cost_ja = delay
+                        .map(|d| format!("、最初の要求の {} 後", secs(d)))
+                        .unwrap_or_default();
+                    Draft::new(
+                        Severity::Warning,
+                        format!(
+                            "{what}: the first answers were lost on the way, and one got through in the end (frame {proof} shows \
+                             the requester had it{cost}). {seen}"
+                        ),
+                        l.frames(),
+                    )
+                    .ja(format!(
+                        "{what_ja}: 最初の応答は途中で失われ、最後には届きました (フレーム {proof} で要求側が受け取ったことが分かります{cost_ja})。{seen_ja}"
+                    ))
+                    .confidence(confidence)
+                }
+                (None, _) => Draft::new(
+                    Severity::Error,
+                    format!("{what}: the answers never reach it. {seen}"),
+                    l.frames(),
+                )
+                .ja(format!("{what_ja}: 応答が届いていません。{seen_ja}"))
+                .exchange(ex.name.clone())
+                .confidence(confidence)
+                .fix(super::fixes::check_responder(&requester.addr.to_string())),
+            };
+            e.emit(d.sa(sa));
         }
     }
 }

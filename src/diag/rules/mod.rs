@@ -44,7 +44,7 @@ mod weak_crypto;
 use std::net::IpAddr;
 
 use super::Rule;
-use crate::session::{Analysis, Exchange, IcmpFact, IkeSa, MessageFact};
+use crate::session::{Analysis, CaptureSide, Exchange, IcmpFact, IkeSa, MessageFact};
 
 /// Every rule, in code order.
 pub static ALL: &[&Rule] = &[
@@ -191,7 +191,9 @@ pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
     let mut out = Vec::new();
     for e in &sa.exchanges {
         if sa.version == 2 {
-            if e.is_answered() || e.first_request().is_none() {
+            // An answer the requester evidently got is missing from the
+            // capture, not from the path (capture-gap says so).
+            if e.is_answered() || e.first_request().is_none() || e.implied_answer.is_some() {
                 continue;
             }
             let sends: Vec<&MessageFact> = e
@@ -251,6 +253,137 @@ pub(crate) fn pending(sa: &IkeSa) -> Vec<Pending<'_>> {
     out
 }
 
+/// An answered IKEv2 exchange whose requester kept sending the request
+/// after the response was in the capture: the responses did not reach it
+/// (or it did not accept them).
+pub(crate) struct LostAnswer<'a> {
+    pub exchange: &'a Exchange,
+    /// Every transmission of the response (first RFC 7383 fragments only).
+    pub responses: Vec<&'a MessageFact>,
+    /// Request transmissions after the first response.
+    pub repeats: Vec<&'a MessageFact>,
+    /// The frame proving the requester got an answer in the end.
+    pub recovered: Option<u64>,
+}
+
+impl LostAnswer<'_> {
+    pub fn first_response(&self) -> Option<&MessageFact> {
+        self.responses.first().copied()
+    }
+    /// The responses went out as IP fragments.
+    pub fn fragmented(&self) -> bool {
+        self.responses.iter().any(|m| m.ip_fragments > 1)
+    }
+    /// Every frame of the requests and responses.
+    pub fn frames(&self) -> Vec<u64> {
+        frames_of(self.exchange.messages.iter())
+    }
+    /// From the first request to the frame that proved recovery.
+    pub fn delay_ns(&self, sa: &IkeSa) -> Option<i64> {
+        let end = self.recovered?;
+        let t_end = sa
+            .messages()
+            .iter()
+            .find(|m| m.frame == end)
+            .map(|m| m.ts_ns);
+        let start = self.exchange.first_request()?.ts_ns;
+        t_end.map(|t| t - start)
+    }
+}
+
+/// A single request repeated after the response counts as a lost answer
+/// only this long after the response: earlier, it may have crossed the
+/// answer in flight (sent before the answer arrived).
+const CROSSING_NS: i64 = 1_000_000_000;
+
+/// The IKEv2 exchanges of `sa` whose responses did not get through the
+/// first time: two or more repeats of the request after a response was
+/// sent (one can cross the answer in flight), or one repeat later than a
+/// crossing explains (more than 1 s, and four IKE_SA_INIT round trips,
+/// after the response).
+pub(crate) fn lost_answers(sa: &IkeSa) -> Vec<LostAnswer<'_>> {
+    if sa.version != 2 {
+        return Vec::new();
+    }
+    let init_rtt = sa
+        .exchange(exch::IKE_SA_INIT)
+        .and_then(Exchange::rtt_ns)
+        .unwrap_or(0);
+    let allowance = CROSSING_NS.max(init_rtt.saturating_mul(4));
+    let mut out = Vec::new();
+    for e in &sa.exchanges {
+        if e.requests_after_answer.is_empty() {
+            continue;
+        }
+        let responses: Vec<&MessageFact> = e
+            .responses()
+            .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
+            .collect();
+        let Some(first_resp) = responses.first() else {
+            continue;
+        };
+        let repeats: Vec<&MessageFact> = e
+            .requests()
+            .filter(|m| e.requests_after_answer.contains(&m.frame))
+            .collect();
+        let late = match repeats.as_slice() {
+            [] => false,
+            [one] => one.ts_ns - first_resp.ts_ns > allowance,
+            _ => true,
+        };
+        if !late {
+            continue;
+        }
+        out.push(LostAnswer {
+            exchange: e,
+            responses,
+            repeats,
+            recovered: e.answer_received,
+        });
+    }
+    out
+}
+
+/// What a lost answer means from where the capture was taken: an English
+/// and a Japanese sentence, and how sure the path reading is.
+pub(crate) fn lost_answer_vantage(
+    sa: &IkeSa,
+    l: &LostAnswer<'_>,
+) -> (&'static str, &'static str, super::Confidence) {
+    use super::Confidence;
+    let requester_is_initiator = l.exchange.requester_is_initiator;
+    let at_answerer = matches!(
+        (sa.capture_side, requester_is_initiator),
+        (CaptureSide::Responder, true) | (CaptureSide::Initiator, false)
+    );
+    let at_requester = matches!(
+        (sa.capture_side, requester_is_initiator),
+        (CaptureSide::Initiator, true) | (CaptureSide::Responder, false)
+    );
+    if at_answerer {
+        (
+            "Seen where the answer is sent: the request arrives and is answered every time, so the answers are \
+             lost on the way back (or rejected by the requester)",
+            "応答を送る側で取られたキャプチャです: 要求は毎回届き、毎回応答しているので、応答が戻りの経路で失われています (または要求側が受け付けていません)",
+            Confidence::Likely,
+        )
+    } else if at_requester {
+        (
+            "Seen at the requester itself: the answers reach this capture point, yet it keeps asking, so they \
+             are dropped after it (a host firewall dropping IP fragments, reassembly limits) or fail its checks",
+            "要求する側で取られたキャプチャです: 応答はこのキャプチャ地点までは届いているのに要求が繰り返されているので、その後 (IP フラグメントを破棄するホストのファイアウォール、再構成の制限) で破棄されているか、検証に失敗しています",
+            Confidence::Possible,
+        )
+    } else {
+        (
+            "The answers pass the capture point and the requester keeps asking: they are lost between here and \
+             the requester, or rejected by it",
+            "応答はキャプチャ地点を通過しているのに要求が繰り返されています: ここから要求側までの間で失われているか、要求側が受け付けていません",
+            Confidence::Possible,
+        )
+    }
+}
+
 /// The last IKE_AUTH exchange (EAP and multiple authentication use several).
 pub(crate) fn last_ike_auth(sa: &IkeSa) -> Option<&Exchange> {
     sa.exchanges_of(exch::IKE_AUTH).max_by_key(|e| e.message_id)
@@ -260,9 +393,15 @@ pub(crate) fn last_ike_auth(sa: &IkeSa) -> Option<&Exchange> {
 /// than a lone error notify; IKEv1 Main Mode or Aggressive Mode complete).
 pub(crate) fn authenticated(sa: &IkeSa) -> bool {
     if sa.version == 2 {
-        last_ike_auth(sa)
-            .and_then(Exchange::first_response)
-            .is_some_and(|r| !is_lone_error(r))
+        let Some(auth) = last_ike_auth(sa) else {
+            return false;
+        };
+        // Answers that never reached the initiator (it kept asking and
+        // never showed it got one) did not authenticate it.
+        let lost = lost_answers(sa)
+            .iter()
+            .any(|l| std::ptr::eq(l.exchange, auth) && l.recovered.is_none());
+        !lost && auth.first_response().is_some_and(|r| !is_lone_error(r))
     } else {
         sa.exchanges.iter().any(|e| {
             let n = e.messages.iter().filter(|m| !m.retransmission).count();

@@ -2,8 +2,11 @@
 //! answered, and everything points to a large IKE_AUTH lost to IP
 //! fragmentation.
 
-use super::{exch, fixes, fragmentation_offered, pending};
-use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity, bytes};
+use super::{
+    exch, fixes, fragmentation_offered, frame_list, frame_list_ja, lost_answer_vantage,
+    lost_answers, pending,
+};
+use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity, bytes, secs};
 use crate::session::{Analysis, CaptureSide, Exchange};
 
 pub(crate) static RULE: Rule = Rule {
@@ -57,6 +60,59 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         let (frag_i, frag_r) = fragmentation_offered(sa);
         let certs = certreq(init);
         let (limit, limit_why, limit_why_ja) = fixes::ike_packet_limit_both(a, sa);
+        // Answered, fragmented, and asked again and again: the answers'
+        // fragments are lost on the way back (the seed case seen from the
+        // server's side, where it otherwise looks like success).
+        for l in lost_answers(sa) {
+            if l.exchange.exchange_type != exch::IKE_AUTH
+                || !l.fragmented()
+                || l.recovered.is_some()
+            {
+                continue;
+            }
+            let Some(resp) = l.first_response() else {
+                continue;
+            };
+            let last = l.repeats.last().map_or(resp.ts_ns, |m| m.ts_ns);
+            let (seen, seen_ja, confidence) = lost_answer_vantage(sa, &l);
+            let resp_frames: Vec<u64> = l.responses.iter().map(|m| m.frame).collect();
+            let rep_frames: Vec<u64> = l.repeats.iter().map(|m| m.frame).collect();
+            e.emit(
+                Draft::new(
+                    Severity::Error,
+                    format!(
+                        "The IKE_AUTH response is {} bytes and went out as {} IP fragments, {} times ({}), and {} sent the same \
+                         request again after it {} ({}, the last {} after the first response): the responses never reach the \
+                         initiator, whose path drops their IP fragments. {seen}. Enable IKEv2 fragmentation on both peers with \
+                         IKE packets of at most {limit} bytes ({limit_why})",
+                        bytes(u64::from(resp.length)),
+                        resp.ip_fragments,
+                        l.responses.len(),
+                        frame_list(&resp_frames),
+                        sa.initiator.addr,
+                        super::super::plural(l.repeats.len(), "time"),
+                        frame_list(&rep_frames),
+                        secs(last - resp.ts_ns),
+                    ),
+                    l.frames(),
+                )
+                .ja(format!(
+                    "IKE_AUTH 応答は {} バイトで、{} 個の IP フラグメントとして {} 回送られました ({})。そのたびに {} は同じ要求を再送しています ({} 回、{}、最後は最初の応答の {} 後): 応答はイニシエータに届いておらず、経路が IP フラグメントを破棄しています。{seen_ja}。両ピアで IKEv2 フラグメンテーションを有効にし、IKE パケットを {limit} バイト以下にしてください ({limit_why_ja})",
+                    bytes(u64::from(resp.length)),
+                    resp.ip_fragments,
+                    l.responses.len(),
+                    frame_list_ja(&resp_frames),
+                    sa.initiator.addr,
+                    l.repeats.len(),
+                    frame_list_ja(&rep_frames),
+                    secs(last - resp.ts_ns),
+                ))
+                .sa(sa)
+                .exchange("IKE_AUTH")
+                .confidence(confidence)
+                .fix(fixes::ikev2_fragmentation(limit)),
+            );
+        }
         let pend: Vec<_> = pending(sa)
             .into_iter()
             .filter(|p| p.exchange.exchange_type == exch::IKE_AUTH)
