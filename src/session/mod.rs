@@ -249,7 +249,7 @@ pub enum CaptureSide {
 }
 
 /// Initial TTL / hop limit values of common stacks.
-fn is_initial_ttl(t: u8) -> bool {
+pub fn is_initial_ttl(t: u8) -> bool {
     matches!(t, 32 | 64 | 128 | 255)
 }
 

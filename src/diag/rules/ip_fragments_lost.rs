@@ -3,8 +3,8 @@
 
 use super::{frame_list, frame_list_ja, pending};
 use crate::defrag::MissingRange;
-use crate::diag::{Draft, Emitter, Rule, RuleDoc, Severity, bytes};
-use crate::session::Analysis;
+use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity, bytes, secs};
+use crate::session::{Analysis, IncompleteFact, MessageFact};
 use crate::wire::icmp::ErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
@@ -61,8 +61,77 @@ fn ranges_ja(missing: &[MissingRange]) -> String {
     v.join("、")
 }
 
+/// What became of an incomplete fragment set, judged from what follows it.
+enum Fate<'a> {
+    /// A later complete message took the same way and the SA came up: the
+    /// loss cost a retransmission. The message that got through.
+    Recovered(&'a MessageFact),
+    /// A request whose answer is in the capture (and no complete copy of
+    /// it before that answer): the request arrived, the capture point
+    /// missed fragments. The answer.
+    MissedByCapture(&'a MessageFact),
+    /// Nothing shows it arrived.
+    Lost,
+}
+
+fn fate<'a>(a: &'a Analysis, f: &IncompleteFact) -> Fate<'a> {
+    let Some(sa) = f.sa.and_then(|s| a.sas.get(s)) else {
+        return Fate::Lost;
+    };
+    let msgs = sa.messages();
+    // The first message the receiver sent back after the set.
+    let answer = msgs
+        .iter()
+        .find(|m| m.src.addr == f.dst && m.dst.addr == f.src && m.ts_ns >= f.first_ts_ns);
+    let same_way_before = |t: i64| {
+        msgs.iter().any(|m| {
+            m.src.addr == f.src
+                && m.dst.addr == f.dst
+                && !m.is_response
+                && m.ts_ns >= f.first_ts_ns
+                && m.ts_ns <= t
+        })
+    };
+    if let Some(ans) = answer
+        && ans.is_response
+        && f.ike.as_ref().is_none_or(|i| !i.is_response)
+        && ans.ts_ns - f.last_ts_ns <= 5_000_000_000
+        && !same_way_before(ans.ts_ns)
+        && super::exchange_of(sa, ans.frame)
+            .is_some_and(|x| x.requests().all(|r| r.ts_ns < f.first_ts_ns))
+    {
+        return Fate::MissedByCapture(ans);
+    }
+    if super::authenticated(sa)
+        && let Some(later) = msgs
+            .iter()
+            .find(|m| m.src.addr == f.src && m.dst.addr == f.dst && m.ts_ns > f.last_ts_ns)
+    {
+        return Fate::Recovered(later);
+    }
+    Fate::Lost
+}
+
+/// The size of the IP packet that carried the missing first fragment, when
+/// only it is missing: the data before the first offset that arrived plus
+/// the IP header (and the IPv6 Fragment header).
+fn lost_first_fragment_len(f: &IncompleteFact) -> Option<u32> {
+    if f.has_first {
+        return None;
+    }
+    let r = f.missing.first()?;
+    let end = r.end?;
+    if r.start != 0 {
+        return None;
+    }
+    let hdr = if f.src.is_ipv6() { 48 } else { 20 };
+    Some(end + hdr)
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
-    // Incomplete sets, one finding each.
+    // Incomplete sets, one finding per lost message (its transmissions
+    // grouped), a Warning per recovered loss, an Info per capture gap.
+    let mut lost: Vec<(&IncompleteFact, Vec<&IncompleteFact>)> = Vec::new();
     for f in &a.incomplete_fragments {
         let is_ike = f.ike.is_some()
             || f.sa.is_some()
@@ -70,6 +139,28 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         if !is_ike {
             continue;
         }
+        match fate(a, f) {
+            Fate::Lost => {
+                let key = |g: &IncompleteFact| {
+                    (
+                        g.sa,
+                        g.src,
+                        g.dst,
+                        g.ike
+                            .as_ref()
+                            .map(|i| (i.exchange_type, i.message_id, i.is_response)),
+                    )
+                };
+                match lost.iter_mut().find(|(head, _)| key(head) == key(f)) {
+                    Some((_, rest)) => rest.push(f),
+                    None => lost.push((f, Vec::new())),
+                }
+            }
+            Fate::Recovered(later) => recovered(a, e, f, later),
+            Fate::MissedByCapture(ans) => missed(a, e, f, ans),
+        }
+    }
+    for (f, rest) in lost {
         let what = match &f.ike {
             Some(i) => format!(
                 "an IKE message (exchange {}, message ID {}, {})",
@@ -80,10 +171,30 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             None if f.has_first => "an IKE message".to_string(),
             None => "a datagram between the IKE peers (first fragment missing)".to_string(),
         };
+        let times = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the same happened to {} more transmission(s) of it (frames {})",
+                rest.len(),
+                rest.iter()
+                    .flat_map(|g| g.frames.iter())
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let times_ja = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("。同じメッセージの他の {} 回の送信も同様です", rest.len())
+        };
+        let mut frames = f.frames.clone();
+        frames.extend(rest.iter().flat_map(|g| g.frames.iter().copied()));
         let mut d = Draft::new(
             Severity::Error,
             format!(
-                "IP fragments of {what} from {} to {} never completed: {} held from {}, missing {}{}",
+                "IP fragments of {what} from {} to {} never completed: {} held from {}, missing {}{}{times}",
                 f.src,
                 f.dst,
                 bytes(u64::from(f.bytes_held)),
@@ -95,7 +206,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "; the first fragment never arrived"
                 }
             ),
-            f.frames.clone(),
+            frames,
         );
         let what_ja = match &f.ike {
             Some(i) => format!(
@@ -108,7 +219,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             None => "IKE ピア間のデータグラム (先頭フラグメントなし)".to_string(),
         };
         d = d.ja(format!(
-            "{} から {} への{what_ja}の IP フラグメントが揃いませんでした: {} から {} バイトを受信、欠けているのは {}{}",
+            "{} から {} への{what_ja}の IP フラグメントが揃いませんでした: {} から {} バイトを受信、欠けているのは {}{}{times_ja}",
             f.src,
             f.dst,
             frame_list_ja(&f.frames),
@@ -120,8 +231,60 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             d = d.sa(sa).fix(super::fixes::ikev2_fragmentation(
                 super::fixes::ike_packet_limit(a, sa).0,
             ));
+            if let Some(i) = &f.ike
+                && let Some(x) = sa
+                    .exchanges
+                    .iter()
+                    .find(|x| x.exchange_type == i.exchange_type && x.message_id == i.message_id)
+            {
+                d = d.exchange(x.name.clone());
+            }
         }
         e.emit(d);
+    }
+    // Fragmented answers the requester asked for again and again before
+    // one got through (seen where the answers are sent).
+    for sa in &a.sas {
+        for l in super::lost_answers(sa) {
+            let (Some(proof), true, Some(resp)) = (l.recovered, l.fragmented(), l.first_response())
+            else {
+                continue;
+            };
+            let delay = l.delay_ns(sa).unwrap_or(0);
+            let (seen, seen_ja, _) = super::lost_answer_vantage(sa, &l);
+            e.emit(
+                Draft::new(
+                    Severity::Warning,
+                    format!(
+                        "The {} response ({} bytes, {} IP fragments) was sent {} times and {} asked again {} before one \
+                         got through (frame {proof} shows it had it, {} after the first request): fragments of the \
+                         earlier copies were lost. {seen}",
+                        l.exchange.name,
+                        bytes(u64::from(resp.length)),
+                        resp.ip_fragments,
+                        l.responses.len(),
+                        resp.dst.addr,
+                        super::super::plural(l.repeats.len(), "time"),
+                        secs(delay),
+                    ),
+                    l.frames(),
+                )
+                .ja(format!(
+                    "{} 応答 ({} バイト、{} 個の IP フラグメント) は {} 回送られ、{} は届くまでに {} 回要求を繰り返しました (フレーム {proof} で受け取ったことが分かります、最初の要求の {} 後): それ以前の応答のフラグメントが失われています。{seen_ja}",
+                    l.exchange.name,
+                    bytes(u64::from(resp.length)),
+                    resp.ip_fragments,
+                    l.responses.len(),
+                    resp.dst.addr,
+                    l.repeats.len(),
+                    secs(delay),
+                ))
+                .sa(sa)
+                .fix(super::fixes::ikev2_fragmentation(
+                    super::fixes::ike_packet_limit(a, sa).0,
+                )),
+            );
+        }
     }
     // Fragmented requests never answered, with ICMP reassembly errors.
     for sa in &a.sas {
@@ -175,4 +338,119 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             );
         }
     }
+}
+
+/// A loss the peers got over: a later message took the same way and the
+/// SA came up. Warning: it cost a retransmission and time.
+fn recovered(a: &Analysis, e: &mut Emitter<'_>, f: &IncompleteFact, later: &MessageFact) {
+    let delay = later.ts_ns - f.first_ts_ns;
+    // Why: the lost first fragment was larger than anything that crossed.
+    let largest_later = a
+        .fragment_sizes
+        .iter()
+        .filter(|(src, _, frame)| {
+            *src == f.src && *frame >= later.frames.first().copied().unwrap_or(0)
+        })
+        .map(|(_, size, _)| *size)
+        .max();
+    let (why, why_ja) = match (lost_first_fragment_len(f), largest_later) {
+        (Some(lost), Some(ok)) if lost > ok => (
+            format!(
+                "; the lost first fragment was a {}-byte packet and the copy that got through was sent in fragments of \
+                 at most {} bytes: {} learned a smaller path MTU on the way to {} (an ICMP \"too big\" it received) and \
+                 re-fragmented, so the path MTU on this return path is below {}",
+                bytes(u64::from(lost)),
+                bytes(u64::from(ok)),
+                f.src,
+                f.dst,
+                bytes(u64::from(lost))
+            ),
+            format!(
+                "。失われた先頭フラグメントは {} バイトのパケットで、届いた再送は {} バイト以下のフラグメントで送られています: {} が {} への経路の小さい MTU を (受け取った ICMP「too big」で) 知り、分割し直したので、この戻りの経路の MTU は {} バイト未満です",
+                bytes(u64::from(lost)),
+                bytes(u64::from(ok)),
+                f.src,
+                f.dst,
+                bytes(u64::from(lost))
+            ),
+        ),
+        _ => (
+            "; a fragment dropped once (a path MTU the sender had not learned yet, or a transient loss)".to_string(),
+            "。フラグメントが一度破棄されています (送信側がまだ知らなかった経路 MTU、または一時的な損失)".to_string(),
+        ),
+    };
+    let mut frames = f.frames.clone();
+    frames.extend(later.frames.iter().copied());
+    let mut d = Draft::new(
+        Severity::Warning,
+        format!(
+            "IP fragments of a message from {} to {} were lost (held {} from {}, missing {}), and a later copy got through \
+             at frame {}, {} later: the loss was recovered and cost a retransmission{why}",
+            f.src,
+            f.dst,
+            bytes(u64::from(f.bytes_held)),
+            frame_list(&f.frames),
+            ranges(&f.missing),
+            later.frame,
+            secs(delay),
+        ),
+        frames,
+    )
+    .ja(format!(
+        "{} から {} へのメッセージの IP フラグメントが失われましたが ({} に {} バイト、欠けているのは {})、フレーム {} で {} 後に再送が届きました: 損失は回復し、再送 1 回分の遅れで済んでいます{why_ja}",
+        f.src,
+        f.dst,
+        frame_list_ja(&f.frames),
+        bytes(u64::from(f.bytes_held)),
+        ranges_ja(&f.missing),
+        later.frame,
+        secs(delay),
+    ))
+    .confidence(Confidence::Certain);
+    if let Some(sa) = f.sa.and_then(|s| a.sas.get(s)) {
+        d = d.sa(sa).fix(super::fixes::ikev2_fragmentation(
+            super::fixes::ike_packet_limit(a, sa).0,
+        ));
+    }
+    e.emit(d);
+}
+
+/// A request's fragments missing from the capture although its answer is
+/// there: the capture point missed them (Info, not a loss on the path).
+fn missed(a: &Analysis, e: &mut Emitter<'_>, f: &IncompleteFact, ans: &MessageFact) {
+    let mut frames = f.frames.clone();
+    frames.push(ans.frame);
+    let mut d = Draft::new(
+        Severity::Info,
+        format!(
+            "IP fragments of a request from {} to {} are missing from the capture ({} held from {}, missing {}), yet {} \
+             answered it at frame {}{}: the request arrived whole, so the capture point missed the fragments (a busy \
+             capture, a mirror port, a filter); this is not a loss on the path",
+            f.src,
+            f.dst,
+            bytes(u64::from(f.bytes_held)),
+            frame_list(&f.frames),
+            ranges(&f.missing),
+            f.dst,
+            ans.frame,
+            super::decrypted_note(ans),
+        ),
+        frames,
+    )
+    .ja(format!(
+        "{} から {} への要求の IP フラグメントがキャプチャに欠けていますが ({} に {} バイト、欠けているのは {})、{} はフレーム {} で応答しています{}: 要求は完全に届いており、キャプチャ地点がフラグメントを取りこぼしたものです (経路上の損失ではありません)",
+        f.src,
+        f.dst,
+        frame_list_ja(&f.frames),
+        bytes(u64::from(f.bytes_held)),
+        ranges_ja(&f.missing),
+        f.dst,
+        ans.frame,
+        super::decrypted_note_ja(ans),
+    ))
+    .confidence(if ans.decrypted { Confidence::Certain } else { Confidence::Likely });
+    if let Some(sa) = f.sa.and_then(|s| a.sas.get(s)) {
+        d = d.sa(sa);
+    }
+    e.emit(d);
 }

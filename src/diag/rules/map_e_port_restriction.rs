@@ -4,7 +4,7 @@
 use super::{exch, is_shared_address, pending};
 use crate::decode::Transport;
 use crate::diag::{Confidence, Draft, Emitter, FixStep, Rule, RuleDoc, Severity};
-use crate::session::Analysis;
+use crate::session::{Analysis, CaptureSide};
 
 pub(crate) static RULE: Rule = Rule {
     code: "NET009",
@@ -37,7 +37,141 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
+/// The v6プラス-style MAP-E port set a source port belongs to, if it fits
+/// one: PSID offset 4 (ports below 4096 are never given out), 8 PSID bits
+/// and 16 contiguous ports per range, 15 ranges. Returns the PSID and the
+/// ranges.
+pub(crate) fn map_e_port_set(port: u16) -> Option<(u16, Vec<(u16, u16)>)> {
+    if port < 4096 {
+        return None;
+    }
+    let psid = (port >> 4) & 0xff;
+    let ranges = (1u16..16)
+        .map(|a| {
+            let lo = (a << 12) | (psid << 4);
+            (lo, lo | 0xf)
+        })
+        .collect();
+    Some((psid, ranges))
+}
+
+fn ranges_text(r: &[(u16, u16)]) -> String {
+    let v: Vec<String> = r.iter().map(|(lo, hi)| format!("{lo}-{hi}")).collect();
+    v.join(", ")
+}
+
+/// IKE_SA_INIT (IKEv1 Main/Aggressive Mode 1) to UDP 500 that reached the
+/// capture point from a source port other than 500 and 4500, after being
+/// routed, and was never answered: a NAT rewrote the port and the server
+/// (or its ACL) admits IKE only from port 500.
+fn rewritten_port(a: &Analysis, e: &mut Emitter<'_>) {
+    for sa in &a.sas {
+        let Some(p) = pending(sa).into_iter().find(|p| {
+            matches!(
+                p.exchange.exchange_type,
+                exch::IKE_SA_INIT | exch::V1_MAIN | exch::V1_AGGRESSIVE
+            ) && p.first().transport == Transport::Udp
+                && p.first().from_initiator
+        }) else {
+            continue;
+        };
+        let first = p.first();
+        let port = first.src.port;
+        if first.dst.port != 500 || port == 500 || port == 4500 {
+            continue;
+        }
+        // At the client itself the port is its own choice, not a rewrite.
+        if sa.capture_side == CaptureSide::Initiator || crate::session::is_initial_ttl(first.ttl) {
+            continue;
+        }
+        let others: Vec<u16> = a
+            .sas
+            .iter()
+            .filter(|s| s.initiator.addr == sa.initiator.addr && s.initiator.port != port)
+            .map(|s| s.initiator.port)
+            .filter(|&q| q != 500 && q != 4500)
+            .collect();
+        let (psid_en, psid_ja) = match map_e_port_set(port) {
+            Some((psid, ranges)) => {
+                let same: Vec<u16> = others
+                    .iter()
+                    .copied()
+                    .filter(|&q| map_e_port_set(q).is_some_and(|(p2, _)| p2 == psid))
+                    .collect();
+                let also = if same.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (ports {} from the same address fit it too)",
+                        same.iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                (
+                    format!(
+                        ". If the client is on a MAP-E line with v6プラス-style port sets (PSID offset 4, 16 ports per range), \
+                         port {port} is PSID {psid}, whose ports are {}{also}",
+                        ranges_text(&ranges)
+                    ),
+                    format!(
+                        "。クライアントが v6プラス 方式 (PSID オフセット 4、1 範囲 16 ポート) の MAP-E 回線なら、ポート {port} は PSID {psid} で、使えるポートは {} です",
+                        ranges_text(&ranges)
+                    ),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
+        let n = p.sends.len();
+        e.emit(
+            Draft::new(
+                Severity::Error,
+                format!(
+                    "{} from {} reached UDP 500 of {} from source port {port}, neither 500 nor 4500, {} and was never answered: a NAT \
+                     between the client and this capture point rewrote the port (a MAP-E / v6プラス port set, CGNAT, a home \
+                     router whose port 500 was taken), and the server or a firewall in front of it admits IKE only from \
+                     source port 500 (an ACL like `permit udp any eq isakmp any eq isakmp`, some appliances' defaults){psid_en}. \
+                     The other reading, the server not serving this client at all, would show the same silence: its log decides",
+                    p.what(sa),
+                    sa.initiator.addr,
+                    first.dst.addr,
+                    if n == 1 { "once".to_string() } else { format!("{n} times") },
+                ),
+                p.all_frames.clone(),
+            )
+            .ja(format!(
+                "{} からの {} が、500 でも 4500 でもない送信元ポート {port} から {} の UDP 500 に届き ({} 回)、一度も応答されていません: クライアントとこのキャプチャ地点の間の NAT がポートを書き換え (MAP-E / v6プラス のポートセット、CGNAT、ポート 500 が使用中の家庭用ルータ)、サーバかその前のファイアウォールが送信元ポート 500 の IKE しか受け付けていません (`permit udp any eq isakmp any eq isakmp` のような ACL、一部の機器の既定値){psid_ja}。サーバがこのクライアントをそもそも受け付けていない場合も同じく無応答になるため、サーバのログで確認してください",
+                sa.initiator.addr,
+                p.what_ja(sa),
+                first.dst.addr,
+                n,
+            ))
+            .sa(sa)
+            .exchange(p.exchange.name.clone())
+            .confidence(Confidence::Likely)
+            .fix(vec![
+                FixStep {
+                    platform: "Client (strongSwan swanctl.conf): NAT-T from the first packet".into(),
+                    commands: vec![
+                        "connections.<name>.local_port = 4500".into(),
+                        "connections.<name>.remote_port = 4500".into(),
+                    ],
+                },
+                FixStep {
+                    platform: "Server ACL: admit IKE from any source port".into(),
+                    commands: vec![
+                        "Cisco IOS: permit udp any any eq isakmp   (instead of: permit udp any eq isakmp any eq isakmp)".into(),
+                        "nftables: udp dport { 500, 4500 } accept   (no udp sport match)".into(),
+                    ],
+                },
+            ]),
+        );
+    }
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    rewritten_port(a, e);
     let v4_in_v6: Vec<_> = a
         .tunnels
         .iter()

@@ -201,23 +201,65 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             && !frag_i
             && !frag_r
         {
-            // At the responder, a lost IKE_AUTH request leaves no trace at all.
+            // At the responder, a lost IKE_AUTH request leaves no trace at
+            // all, or only its first fragments (the rest dropped on the way).
+            let partial: Vec<&crate::session::IncompleteFact> = a
+                .incomplete_fragments
+                .iter()
+                .filter(|f| {
+                    f.sa == Some(sa.index)
+                        && f.has_first
+                        && f.ike
+                            .as_ref()
+                            .is_some_and(|i| i.exchange_type == exch::IKE_AUTH && !i.is_response)
+                })
+                .collect();
+            let (msg, ja, confidence) = if let Some(f) = partial.first() {
+                let frames: Vec<u64> = partial
+                    .iter()
+                    .flat_map(|g| g.frames.iter().copied())
+                    .collect();
+                init_frames.extend(&frames);
+                (
+                    format!(
+                        "IKE_SA_INIT was answered, and the IKE_AUTH request ({} bytes) reached the responder {} times only as its \
+                         first IP fragment ({}): the other fragments were dropped on the way, so the request never completed \
+                         and was never answered",
+                        bytes(u64::from(f.ike.as_ref().map_or(0, |i| i.length))),
+                        partial.len(),
+                        frame_list(&frames)
+                    ),
+                    format!(
+                        "IKE_SA_INIT には応答しましたが、IKE_AUTH 要求 ({} バイト) は先頭の IP フラグメントだけが {} 回レスポンダに届いています ({}): 残りのフラグメントが途中で破棄されたため、要求は一度も揃わず、応答もされていません",
+                        bytes(u64::from(f.ike.as_ref().map_or(0, |i| i.length))),
+                        partial.len(),
+                        frame_list_ja(&frames)
+                    ),
+                    Confidence::Likely,
+                )
+            } else {
+                (
+                    "IKE_SA_INIT was answered but no IKE_AUTH request ever reached the responder: with certificates and \
+                     without IKEv2 fragmentation it is IP-fragmented, and the fragments were dropped before the capture point"
+                        .to_string(),
+                    "IKE_SA_INIT には応答しましたが、IKE_AUTH 要求は一度もレスポンダに届いていません: 証明書を使い IKEv2 フラグメンテーションがないため IP フラグメント化され、そのフラグメントがキャプチャ地点より前で破棄されています".to_string(),
+                    Confidence::Possible,
+                )
+            };
             e.emit(
                 Draft::new(
                     Severity::Error,
                     format!(
-                        "IKE_SA_INIT was answered but no IKE_AUTH request ever reached the responder: with certificates and \
-                         without IKEv2 fragmentation it is IP-fragmented, and the fragments were dropped before the capture point. \
-                         Enable IKEv2 fragmentation on both peers with IKE packets of at most {limit} bytes ({limit_why})"
+                        "{msg}. Enable IKEv2 fragmentation on both peers with IKE packets of at most {limit} bytes ({limit_why})"
                     ),
                     init_frames,
                 )
                 .ja(format!(
-                    "IKE_SA_INIT には応答しましたが、IKE_AUTH 要求は一度もレスポンダに届いていません: 証明書を使い IKEv2 フラグメンテーションがないため IP フラグメント化され、そのフラグメントがキャプチャ地点より前で破棄されています。両ピアで IKEv2 フラグメンテーションを有効にし、IKE パケットを {limit} バイト以下にしてください ({limit_why_ja})"
+                    "{ja}。両ピアで IKEv2 フラグメンテーションを有効にし、IKE パケットを {limit} バイト以下にしてください ({limit_why_ja})"
                 ))
                 .sa(sa)
                 .exchange("IKE_AUTH")
-                .confidence(Confidence::Possible)
+                .confidence(confidence)
                 .fix(fixes::ikev2_fragmentation(limit)),
             );
         }
