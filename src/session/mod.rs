@@ -1308,9 +1308,7 @@ impl SessionBuilder {
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
         for sa in &mut self.a.sas {
-            sa.capture_side = capture_side(sa);
-            implied_answers(sa);
-            answer_receipts(sa, &self.a.esp_flows);
+            derive_sa_facts(sa, &self.a.esp_flows);
             nat::conclude(sa);
             sa.peers = reveal::peers(sa);
             sa.child_sas = reveal::children(sa);
@@ -1319,6 +1317,15 @@ impl SessionBuilder {
         self.a.read_error = read_error;
         self.a
     }
+}
+
+/// The facts of an SA that need all of its messages (and the ESP flows):
+/// the capture side, implied answers and answer receipts. Run once when
+/// the capture ends (and by the rule tests on hand-built SAs).
+pub(crate) fn derive_sa_facts(sa: &mut IkeSa, esp: &[EspFlow]) {
+    sa.capture_side = capture_side(sa);
+    implied_answers(sa);
+    answer_receipts(sa, esp);
 }
 
 /// IKEv2: marks unanswered requests whose answer a later message of the

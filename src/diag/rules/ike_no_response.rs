@@ -252,3 +252,90 @@ fn lost(a: &Analysis, e: &mut Emitter<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Severity;
+    use crate::diag::rules::testkit::*;
+
+    #[test]
+    fn request_of_the_responder_is_judged_from_its_own_end() {
+        // At the responder, its own INFORMATIONAL goes unanswered: it is the
+        // sender here, so the capture cannot say which way the loss was.
+        let mut sa = sa_v2(Side::Responder);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        push(&mut sa, 35, 1, Dir::Request, 3, 0.01, 368);
+        push(&mut sa, 35, 1, Dir::Response, 4, 0.02, 300);
+        push_full(&mut sa, 37, 0, false, Dir::Request, &[5], 5.0, 80);
+        let a = analysis(vec![sa]);
+        let f = run("ike-no-response", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("taken at the sender (203.0.113.20)"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].message.contains("did not answer"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn unanswered_request_at_the_answerer_says_it_did_not_answer() {
+        let mut sa = sa_v2(Side::Responder);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Request, 2, 1.0, 456);
+        let a = analysis(vec![sa]);
+        let f = run("ike-no-response", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message
+                .contains("taken at 203.0.113.20, which received the request and did not answer"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn unfragmented_answers_lost_are_an_error_here() {
+        let mut sa = sa_v2(Side::Responder);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        for (i, t) in [0.01, 0.5, 1.3, 2.5].iter().enumerate() {
+            let f = 3 + 2 * i as u64;
+            push(&mut sa, 35, 1, Dir::Request, f, *t, 368);
+            push(&mut sa, 35, 1, Dir::Response, f + 1, t + 0.001, 400);
+        }
+        let a = analysis(vec![sa]);
+        let f = run("ike-no-response", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].exchange.as_deref(), Some("IKE_AUTH"));
+        assert!(
+            f[0].message.contains("the answers never reach it"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].confidence, crate::diag::Confidence::Likely);
+    }
+
+    #[test]
+    fn lost_answers_seen_in_between_are_only_possible() {
+        let mut sa = sa_v2(Side::Middle);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        for (i, t) in [0.01, 0.5, 1.3, 2.5].iter().enumerate() {
+            let f = 3 + 2 * i as u64;
+            push(&mut sa, 35, 1, Dir::Request, f, *t, 368);
+            push(&mut sa, 35, 1, Dir::Response, f + 1, t + 0.001, 400);
+        }
+        let a = analysis(vec![sa]);
+        let f = run("ike-no-response", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].confidence, crate::diag::Confidence::Possible);
+        assert!(
+            f[0].message.contains("lost between here and the requester"),
+            "{}",
+            f[0].message
+        );
+    }
+}

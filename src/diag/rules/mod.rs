@@ -5,6 +5,7 @@
 //! `CAP` the capture's own quality. Codes are never reused.
 
 mod authentication_failed;
+mod capture_gap;
 mod capture_no_ike;
 mod capture_one_sided;
 mod capture_truncated_packets;
@@ -41,6 +42,9 @@ mod transport_mode;
 mod udp_port_blocked;
 mod weak_crypto;
 
+#[cfg(test)]
+pub(crate) mod testkit;
+
 use std::net::IpAddr;
 
 use super::Rule;
@@ -51,6 +55,7 @@ pub static ALL: &[&Rule] = &[
     &capture_no_ike::RULE,
     &capture_one_sided::RULE,
     &capture_truncated_packets::RULE,
+    &capture_gap::RULE,
     &esp_one_way::RULE,
     &ike_no_response::RULE,
     &no_proposal_chosen::RULE,

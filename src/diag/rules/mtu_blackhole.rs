@@ -265,3 +265,106 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::rules::testkit::*;
+    use crate::diag::{Confidence, Severity, rules::authenticated};
+
+    /// IKE_SA_INIT answered, then IKE_AUTH asked `repeats` more times,
+    /// each answered by a 2-fragment response.
+    fn answered_again_and_again(side: Side, repeats: usize) -> crate::session::IkeSa {
+        let mut sa = sa_v2(side);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        let mut f = 3;
+        let mut t = 0.01;
+        for _ in 0..=repeats {
+            push(&mut sa, 35, 1, Dir::Request, f, t, 368);
+            push_full(
+                &mut sa,
+                35,
+                1,
+                true,
+                Dir::Response,
+                &[f + 1, f + 2],
+                t + 0.01,
+                2272,
+            );
+            f += 3;
+            t = t * 1.5 + 0.4;
+        }
+        sa
+    }
+
+    #[test]
+    fn answers_lost_on_the_way_back_seen_at_the_responder() {
+        let a = analysis(vec![answered_again_and_again(Side::Responder, 4)]);
+        assert!(!authenticated(&a.sas[0]));
+        let f = run("mtu-blackhole", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].exchange.as_deref(), Some("IKE_AUTH"));
+        assert_eq!(f[0].confidence, Confidence::Likely);
+        assert!(
+            f[0].message
+                .contains("sent the same request again after it 4 times"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("Seen where the answer is sent"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn same_pattern_at_the_initiator_is_only_possible() {
+        let a = analysis(vec![answered_again_and_again(Side::Initiator, 4)]);
+        let f = run("mtu-blackhole", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].confidence, Confidence::Possible);
+        assert!(
+            f[0].message.contains("Seen at the requester itself"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn one_retransmission_crossing_the_answer_is_no_loss() {
+        let mut sa = sa_v2(Side::Responder);
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        push(&mut sa, 35, 1, Dir::Request, 3, 0.01, 368);
+        push_full(&mut sa, 35, 1, true, Dir::Response, &[4, 5], 0.40, 2272);
+        // Sent by the initiator before the answer reached it.
+        push(&mut sa, 35, 1, Dir::Request, 6, 0.41, 368);
+        let a = analysis(vec![sa]);
+        assert!(authenticated(&a.sas[0]));
+        assert!(run("mtu-blackhole", &a).is_empty());
+        assert!(run("ike-no-response", &a).is_empty());
+    }
+
+    #[test]
+    fn recovered_answer_loss_is_a_warning_not_a_failure() {
+        let mut sa = answered_again_and_again(Side::Responder, 2);
+        // The initiator's next request proves it got an answer.
+        push(&mut sa, 37, 2, Dir::Request, 20, 3.0, 80);
+        push(&mut sa, 37, 2, Dir::Response, 21, 3.001, 80);
+        let a = analysis(vec![sa]);
+        assert!(authenticated(&a.sas[0]));
+        assert!(run("mtu-blackhole", &a).is_empty());
+        let all = run_all(&a);
+        assert!(all.iter().all(|f| f.severity != Severity::Error), "{all:?}");
+        let w = run("ip-fragments-lost", &a);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].severity, Severity::Warning);
+        assert!(
+            w[0].message.contains("frame 20 shows it had it"),
+            "{}",
+            w[0].message
+        );
+    }
+}
