@@ -1,5 +1,7 @@
-//! Every lab capture gets the outcome and failed exchange of its `.label`,
-//! and findings that cover each word of its `diagnosis` list.
+//! Every lab capture (`lab/`, and `lab-both/` with the captures taken at
+//! the responder) gets the outcome and failed exchange of its `.label`,
+//! and findings that cover each word of its `diagnosis` list; both files
+//! of a `lab-both` pair get the same outcome.
 //!
 //! The words are the labeller's; the rule names are ours. `WORDS` maps one
 //! to the other (a word is covered when any of its rules fired). Words that
@@ -90,6 +92,15 @@ const WORDS: &[(&str, &[&str])] = &[
     ("transport_mode", &["transport-mode"]),
 ];
 
+/// Words a responder-side capture covers with other rules: what the
+/// initiator sees as "no response" the responder sees as the request's
+/// fragments arriving incomplete, or as its own answers being asked for
+/// again.
+const RESPONDER_WORDS: &[(&str, &[&str])] = &[(
+    "ike_auth_no_response",
+    &["ike-no-response", "ip-fragments-lost", "mtu-blackhole"],
+)];
+
 /// Words only visible with keys: the Quick Mode that says transport mode
 /// and names L2TP's UDP 1701 is encrypted. Checked only in the run with
 /// the key tables beside the captures.
@@ -140,34 +151,48 @@ fn check_labels(with_keys: bool) {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let lab = corpus.join("lab");
-    let mut entries: Vec<_> = std::fs::read_dir(&lab)
-        .expect("lab")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<std::path::PathBuf> = Vec::new();
+    for (dir, ext) in [("lab", "pcap"), ("lab-both", "pcapng")] {
+        let Ok(rd) = std::fs::read_dir(corpus.join(dir)) else {
+            continue;
+        };
+        entries.extend(
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == ext)),
+        );
+    }
     entries.sort();
     let mut problems = Vec::new();
     let mut checked = 0;
-    for path in entries
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
-    {
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+    // (directory, stem) -> outcome, for the pairs.
+    let mut outcomes: std::collections::BTreeMap<(String, String), String> = Default::default();
+    let mut companions: Vec<(String, String, String)> = Vec::new();
+    for path in &entries {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let dir = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let label = common::read_label(&path.with_extension("label"));
         let r = if with_keys {
             common::report_with_keys(path)
         } else {
             common::report(path)
         };
-        let name = if with_keys {
-            format!("{name} (with keys)")
-        } else {
-            name
-        };
+        let name = format!(
+            "{dir}/{stem}{}",
+            if with_keys { " (with keys)" } else { "" }
+        );
         checked += 1;
         let outcome = serde_json::to_value(r.verdict.outcome).unwrap();
-        if outcome != label.outcome.as_str() {
+        let outcome = outcome.as_str().unwrap_or_default().to_string();
+        outcomes.insert((dir.clone(), stem.clone()), outcome.clone());
+        if let Some(c) = &label.companion_of {
+            companions.push((dir.clone(), stem.clone(), c.clone()));
+        }
+        if outcome != label.outcome {
             problems.push(format!(
                 "{name}: outcome {outcome}, label {}",
                 label.outcome
@@ -190,7 +215,10 @@ fn check_labels(with_keys: bool) {
             if !with_keys && NEEDS_KEYS.iter().any(|(w, _)| w == word) {
                 continue;
             }
-            match WORDS.iter().find(|(w, _)| w == word) {
+            let responder_rules = RESPONDER_WORDS
+                .iter()
+                .find(|(w, _)| label.capture_point == "responder" && w == word);
+            match responder_rules.or_else(|| WORDS.iter().find(|(w, _)| w == word)) {
                 None => problems.push(format!(
                     "{name}: label word {word:?} has no mapping in WORDS"
                 )),
@@ -226,7 +254,8 @@ fn check_labels(with_keys: bool) {
                 problems.push(format!("{name}: Error {} has no fix", f.name));
             }
         }
-        // Every finding cites frames that exist.
+        // Every finding cites frames that exist, and says where the
+        // capture was taken as the report's SA table does.
         for f in &r.findings {
             if let Some(&last) = f.frames.last()
                 && last > r.capture.frames
@@ -236,8 +265,47 @@ fn check_labels(with_keys: bool) {
                     f.name, r.capture.frames
                 ));
             }
+            if let Some(sa) = f.sa.and_then(|i| r.sas.get(i))
+                && sa.capture_side != f.vantage.capture_point
+            {
+                problems.push(format!(
+                    "{name}: {} says captured at {:?}, its SA at {:?}",
+                    f.name, f.vantage.capture_point, sa.capture_side
+                ));
+            }
+        }
+        // Where the label says where the capture was taken and the TTLs
+        // tell, the report agrees.
+        for sa in &r.sas {
+            let side = serde_json::to_value(sa.capture_side).unwrap();
+            let side = side.as_str().unwrap_or_default();
+            if !label.capture_point.is_empty()
+                && side != "unknown"
+                && side != label.capture_point
+                && !(side == "in-between" && label.capture_point == "responder")
+            {
+                problems.push(format!(
+                    "{name}: SA {} captured at {side}, label {}",
+                    sa.index, label.capture_point
+                ));
+            }
         }
     }
-    assert!(checked >= 45, "only {checked} lab captures checked");
+    // Both ends of one run tell the same story.
+    for (dir, stem, companion) in &companions {
+        let mine = outcomes.get(&(dir.clone(), stem.clone()));
+        let theirs = outcomes.get(&(dir.clone(), companion.clone()));
+        if mine != theirs {
+            problems.push(format!(
+                "{dir}/{stem}: outcome {mine:?}, its companion {companion} {theirs:?}"
+            ));
+        }
+    }
+    assert!(checked >= 110, "only {checked} lab captures checked");
+    assert!(
+        companions.len() >= 20,
+        "only {} responder-side captures",
+        companions.len()
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

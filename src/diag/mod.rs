@@ -14,7 +14,7 @@ pub mod verdict;
 
 use serde::Serialize;
 
-use crate::session::{Analysis, IkeSa};
+use crate::session::{Analysis, CaptureSide, IkeSa};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -106,11 +106,32 @@ pub struct Finding {
     pub exchange: Option<String>,
     /// The notify behind it, when one was seen.
     pub notify: Option<String>,
+    /// Where the capture was taken, and what the rule read from there.
+    pub vantage: Vantage,
+}
+
+/// Where the capture was taken relative to the peers of the IKE SA a
+/// finding is about (for a finding about no SA: the point every SA of the
+/// capture agrees on, else unknown), and what the rule concluded from
+/// there. Evidence reads differently from each end: an unanswered request
+/// seen at the peer that should answer was received and ignored; seen at
+/// its sender, the request or the answer was lost on the way.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vantage {
+    pub capture_point: CaptureSide,
+    /// The rule's reading from that point, in English; empty when the
+    /// finding reads the same from anywhere.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reading: String,
+    /// The same in Japanese.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reading_ja: String,
 }
 
 /// Collects a rule's findings, stamping them with the rule's identity.
 pub struct Emitter<'r> {
     rule: &'r Rule,
+    a: &'r Analysis,
     out: Vec<Finding>,
 }
 
@@ -125,6 +146,8 @@ pub struct Draft {
     pub sa: Option<usize>,
     pub exchange: Option<String>,
     pub notify: Option<String>,
+    pub reading: String,
+    pub reading_ja: String,
 }
 
 impl Draft {
@@ -139,7 +162,16 @@ impl Draft {
             sa: None,
             exchange: None,
             notify: None,
+            reading: String::new(),
+            reading_ja: String::new(),
         }
+    }
+    /// What the rule read from where the capture was taken (English and
+    /// Japanese), for [`Vantage::reading`].
+    pub fn seen_from(mut self, en: impl Into<String>, ja: impl Into<String>) -> Self {
+        self.reading = en.into();
+        self.reading_ja = ja.into();
+        self
     }
     pub fn sa(mut self, sa: &IkeSa) -> Self {
         self.sa = Some(sa.index);
@@ -174,6 +206,10 @@ impl Emitter<'_> {
         frames.sort_unstable();
         frames.dedup();
         let filter = display_filter(&frames);
+        let capture_point = match d.sa.and_then(|i| self.a.sas.get(i)) {
+            Some(sa) => sa.capture_side,
+            None => capture_point(self.a),
+        };
         self.out.push(Finding {
             code: self.rule.code,
             name: self.rule.name,
@@ -187,6 +223,11 @@ impl Emitter<'_> {
             sa: d.sa,
             exchange: d.exchange,
             notify: d.notify,
+            vantage: Vantage {
+                capture_point,
+                reading: d.reading,
+                reading_ja: d.reading_ja,
+            },
         });
     }
 }
@@ -200,6 +241,20 @@ pub fn display_filter(frames: &[u64]) -> String {
             let list: Vec<String> = fs.iter().map(u64::to_string).collect();
             format!("frame.number in {{{}}}", list.join(" "))
         }
+    }
+}
+
+/// The capture point of the whole capture: the one every IKE SA whose
+/// side is known agrees on, else unknown.
+pub fn capture_point(a: &Analysis) -> CaptureSide {
+    let mut known = a
+        .sas
+        .iter()
+        .map(|s| s.capture_side)
+        .filter(|s| *s != CaptureSide::Unknown);
+    match known.next() {
+        Some(first) if known.all(|s| s == first) => first,
+        _ => CaptureSide::Unknown,
     }
 }
 
@@ -243,6 +298,7 @@ pub fn run_rules(a: &Analysis, sel: &RuleSelection) -> Vec<Finding> {
         }
         let mut e = Emitter {
             rule: r,
+            a,
             out: Vec::new(),
         };
         (r.check)(a, &mut e);

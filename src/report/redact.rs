@@ -298,6 +298,8 @@ impl Redactor {
         for f in &mut r.findings {
             f.message = self.text(&f.message);
             f.message_ja = self.text(&f.message_ja);
+            f.vantage.reading = self.text(&f.vantage.reading);
+            f.vantage.reading_ja = self.text(&f.vantage.reading_ja);
             for step in &mut f.fix {
                 step.commands = step.commands.iter().map(|c| self.text(c)).collect();
             }

@@ -95,6 +95,10 @@ pub struct Label {
     pub outcome: String,
     pub failed_exchange: Option<String>,
     pub diagnosis: Vec<String>,
+    /// `initiator` or `responder` (lab-both), empty when absent.
+    pub capture_point: String,
+    /// The initiator-side capture of the same run (lab-both responder files).
+    pub companion_of: Option<String>,
 }
 
 /// Reads the keys the tests need from a lab label (a tiny TOML subset:
@@ -105,6 +109,8 @@ pub fn read_label(path: &Path) -> Label {
         outcome: String::new(),
         failed_exchange: None,
         diagnosis: Vec::new(),
+        capture_point: String::new(),
+        companion_of: None,
     };
     for line in text.lines() {
         let Some((k, v)) = line.split_once('=') else {
@@ -115,6 +121,8 @@ pub fn read_label(path: &Path) -> Label {
         match k.trim() {
             "outcome" => l.outcome = unq(v),
             "failed_exchange" => l.failed_exchange = Some(unq(v)),
+            "capture_point" => l.capture_point = unq(v),
+            "companion_of" => l.companion_of = Some(unq(v.split('#').next().unwrap_or_default())),
             "diagnosis" => {
                 l.diagnosis = v
                     .trim_start_matches('[')

@@ -60,20 +60,45 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             "The tunnel came up, and {n} ESP packets went from {sender} to {receiver} (SPI 0x{:08x}, frames {} to {}), but not one came back",
             f.spi, f.first_frame, f.last_frame
         );
-        if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
-            msg.push_str(": the remote side does not answer through the tunnel");
-        }
+        let sender_is_initiator = sender == sa.initiator.addr;
+        let at_sender = matches!(
+            (sa.capture_side, sender_is_initiator),
+            (CaptureSide::Initiator, true) | (CaptureSide::Responder, false)
+        );
+        let at_receiver = matches!(
+            (sa.capture_side, sender_is_initiator),
+            (CaptureSide::Initiator, false) | (CaptureSide::Responder, true)
+        );
+        let (reading, reading_ja) = if at_sender {
+            (
+                "seen at the sender: the packets are lost on the way there, or the far side does not answer through \
+                 the tunnel (no route back into it, a firewall, the SA not installed), or its answers are lost on the way back",
+                "送信側で取られたキャプチャです: パケットが往路で失われているか、相手側がトンネル経由で応答していない (トンネルへの戻りの経路がない、ファイアウォール、SA が組み込まれていない) か、応答が復路で失われています",
+            )
+        } else if at_receiver {
+            (
+                "seen at the receiver: the packets arrive and nothing is sent back through the tunnel; this side does \
+                 not answer (no route back into the tunnel, a firewall on the decrypted traffic, or the inner traffic needs no answer)",
+                "受信側で取られたキャプチャです: パケットは届いているのにトンネル経由で何も返していません。こちら側が応答していません (トンネルへの戻りの経路がない、復号後の通信へのファイアウォール、または応答の不要な通信)",
+            )
+        } else {
+            (
+                "seen between the peers: nothing comes back past this point; the far side does not answer or its \
+                 answers take another path",
+                "ピアの間で取られたキャプチャです: この地点を通って何も返ってきません。相手側が応答していないか、応答が別の経路を通っています",
+            )
+        };
+        msg.push_str(&format!(": {reading}"));
         let mut ja = format!(
             "トンネルは確立し、{sender} から {receiver} へ ESP パケットが {n} 個送られました (SPI 0x{:08x}、フレーム {}〜{}) が、一つも返ってきていません",
             f.spi, f.first_frame, f.last_frame
         );
-        if sa.capture_side == CaptureSide::Initiator && sender == sa.initiator.addr {
-            ja.push_str(": 相手側がトンネル経由で応答していません");
-        }
+        ja.push_str(&format!(": {reading_ja}"));
         e.emit(
             Draft::new(Severity::Error, msg, vec![f.first_frame, f.last_frame])
                 .ja(ja)
                 .sa(sa)
+                .seen_from(reading, reading_ja)
                 .fix(super::fixes::esp_return()),
         );
     }

@@ -99,16 +99,31 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 (CaptureSide::Initiator, true) | (CaptureSide::Responder, false) => At::Requester,
                 _ => At::Elsewhere,
             };
-            match at {
-                At::Answerer => msg.push_str(&format!(
-                    ". The capture was taken at {}, which received the request and did not answer",
-                    first.dst.addr
-                )),
-                At::Requester => msg.push_str(&format!(
-                    ". The capture was taken at the sender ({}): the request or the answer was lost on the way",
-                    first.src.addr
-                )),
-                At::Elsewhere => {}
+            let (reading, reading_ja) = match at {
+                At::Answerer => (
+                    format!(
+                        "The capture was taken at {}, which received the request and did not answer",
+                        first.dst.addr
+                    ),
+                    format!(
+                        "キャプチャは {} 側で取られており、要求を受け取ったのに応答していません",
+                        first.dst.addr
+                    ),
+                ),
+                At::Requester => (
+                    format!(
+                        "The capture was taken at the sender ({}): the request or the answer was lost on the way",
+                        first.src.addr
+                    ),
+                    format!(
+                        "キャプチャは送信側 ({}) で取られており、要求か応答が途中で失われています",
+                        first.src.addr
+                    ),
+                ),
+                At::Elsewhere => (String::new(), String::new()),
+            };
+            if !reading.is_empty() {
+                msg.push_str(&format!(". {reading}"));
             }
             let mut ja = format!(
                 "{} から {} への {} に応答がありません: {} (最初はフレーム {})。サイズは {} バイト{}",
@@ -136,16 +151,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "です".to_string()
                 }
             );
-            match at {
-                At::Answerer => ja.push_str(&format!(
-                    "。キャプチャは {} 側で取られており、要求を受け取ったのに応答していません",
-                    first.dst.addr
-                )),
-                At::Requester => ja.push_str(&format!(
-                    "。キャプチャは送信側 ({}) で取られており、要求か応答が途中で失われています",
-                    first.src.addr
-                )),
-                At::Elsewhere => {}
+            if !reading_ja.is_empty() {
+                ja.push_str(&format!("。{reading_ja}"));
             }
             let last = p.sends.last().map(|m| m.ts_ns).unwrap_or(0);
             let severity = if n == 0 && capture_end - last < 2_000_000_000 {
@@ -159,6 +166,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             e.emit(
                 Draft::new(severity, msg, frames)
                     .ja(ja)
+                    .seen_from(reading, reading_ja)
                     .sa(sa)
                     .exchange(ex.name.clone())
                     .fix(super::fixes::check_responder(&first.dst.addr.to_string())),
@@ -248,7 +256,7 @@ fn lost(a: &Analysis, e: &mut Emitter<'_>) {
                 .confidence(confidence)
                 .fix(super::fixes::check_responder(&requester.addr.to_string())),
             };
-            e.emit(d.sa(sa));
+            e.emit(d.sa(sa).seen_from(seen, seen_ja));
         }
     }
 }

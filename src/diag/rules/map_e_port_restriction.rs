@@ -150,6 +150,17 @@ fn rewritten_port(a: &Analysis, e: &mut Emitter<'_>) {
             .sa(sa)
             .exchange(p.exchange.name.clone())
             .confidence(Confidence::Likely)
+            .seen_from(
+                format!(
+                    "the request reached this point routed (TTL {}) from port {port}: a NAT sits between the client and here, \
+                     and the silence is at or beyond this point",
+                    first.ttl
+                ),
+                format!(
+                    "要求はルーティングされて (TTL {}) ポート {port} からこの地点に届いています: クライアントとここの間に NAT があり、無応答はこの地点かその先で起きています",
+                    first.ttl
+                ),
+            )
             .fix(vec![
                 FixStep {
                     platform: "Client (strongSwan swanctl.conf): NAT-T from the first packet".into(),

@@ -110,6 +110,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 .sa(sa)
                 .exchange("IKE_AUTH")
                 .confidence(confidence)
+                .seen_from(seen, seen_ja)
                 .fix(fixes::ikev2_fragmentation(limit)),
             );
         }

@@ -76,14 +76,28 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 secs(p.span_ns())
             );
             let mut confidence = Confidence::Likely;
-            if sa.capture_side == CaptureSide::Responder {
-                msg.push_str(
-                    "; the capture shows it arriving at the responder, which stays silent (its IKE daemon ignores it)",
-                );
+            let routed = !crate::session::is_initial_ttl(first.ttl);
+            let (reading, reading_ja) = if sa.capture_side == CaptureSide::Responder {
                 confidence = Confidence::Possible;
+                (
+                    "the capture shows it arriving at the responder, which stays silent: its host firewall drops it \
+                     (a capture on the host sees packets before the firewall) or its IKE daemon ignores it",
+                    "キャプチャではレスポンダに届いていますが、レスポンダは応答しません: ホストのファイアウォールが破棄している (ホスト上のキャプチャはファイアウォールより前でパケットを見ます) か、IKE デーモンが無視しています",
+                )
+            } else if sa.capture_side != CaptureSide::Initiator && routed {
+                confidence = Confidence::Possible;
+                (
+                    "it reached this capture point after being routed, so whatever drops it is beyond this point: a \
+                     firewall in front of or on the responder, or the responder ignores it",
+                    "ルーティングされた後にこのキャプチャ地点に届いているので、破棄しているのはこの地点より先です: レスポンダの前かレスポンダ上のファイアウォール、またはレスポンダが無視しています",
+                )
             } else {
-                msg.push_str(": something on the path drops it silently");
-            }
+                (
+                    "something on the path drops it silently",
+                    "経路上の何かが黙って破棄しています",
+                )
+            };
+            msg.push_str(&format!("; {reading}"));
             if sa.version == 1 {
                 msg.push_str(
                     " (or the responder ignores IKEv1, e.g. libreswan's default ikev1-policy=drop)",
@@ -96,11 +110,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 secs(p.span_ns()),
                 p.sends.len()
             );
-            if sa.capture_side == CaptureSide::Responder {
-                ja.push_str("。キャプチャではレスポンダに届いていますが、レスポンダは応答しません (IKE デーモンが無視しています)");
-            } else {
-                ja.push_str("。経路上の何かが黙って破棄しています");
-            }
+            ja.push_str(&format!("。{reading_ja}"));
             if sa.version == 1 {
                 ja.push_str(" (またはレスポンダが IKEv1 を無視しています。例: libreswan の既定の ikev1-policy=drop)");
             }
@@ -110,6 +120,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .sa(sa)
                     .exchange(p.exchange.name.clone())
                     .confidence(confidence)
+                    .seen_from(reading, reading_ja)
                     .fix(fixes::open_ike_ports(
                         &first.dst.addr.to_string(),
                         &[500, 4500],
