@@ -34,6 +34,17 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
+/// Did `addr` send IKE on any SA more than 10 s (longer than any first
+/// retransmission timer) after `ts`?
+fn requester_carried_on(a: &Analysis, addr: std::net::IpAddr, ts: i64) -> bool {
+    a.sas.iter().any(|s| {
+        s.last_ts_ns > ts + 10_000_000_000
+            && s.messages()
+                .iter()
+                .any(|m| m.src.addr == addr && m.ts_ns > ts + 10_000_000_000)
+    })
+}
+
 /// Where the capture sits relative to an exchange.
 #[derive(Clone, Copy)]
 enum At {
@@ -122,9 +133,6 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ),
                 At::Elsewhere => (String::new(), String::new()),
             };
-            if !reading.is_empty() {
-                msg.push_str(&format!(". {reading}"));
-            }
             let mut ja = format!(
                 "{} から {} への {} に応答がありません: {} (最初はフレーム {})。サイズは {} バイト{}",
                 first.src,
@@ -151,17 +159,46 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "です".to_string()
                 }
             );
-            if !reading_ja.is_empty() {
-                ja.push_str(&format!("。{reading_ja}"));
-            }
             let last = p.sends.last().map(|m| m.ts_ns).unwrap_or(0);
             let severity = if n == 0 && capture_end - last < 2_000_000_000 {
                 ja.push_str(" (キャプチャがその直後に終わっているため、応答がキャプチャされなかっただけかもしれません)");
                 msg.push_str(" (the capture ends right after it, so the answer may simply not have been captured)");
                 Severity::Warning
+            } else if n == 0 && requester_carried_on(a, first.src.addr, last) {
+                // RFC 7296 section 2.1: a requester retransmits until it
+                // gets an answer or gives up. One copy, and the requester
+                // busy with other IKE long after: the answer was missed by
+                // the capture, or the attempt was abandoned at once.
+                msg.push_str(&format!(
+                    " and never retransmitted, although {} sent IKE again later: it either got an answer the capture missed, or abandoned the attempt at once",
+                    first.src.addr
+                ));
+                ja.push_str(&format!(
+                    "。再送されていませんが、{} はその後も IKE を送っています: キャプチャが取りこぼした応答を受け取ったか、すぐに試行をやめたかのどちらかです",
+                    first.src.addr
+                ));
+                Severity::Warning
+            } else if n == 0
+                && matches!(
+                    ex.exchange_type,
+                    exch::INFORMATIONAL | exch::V1_INFORMATIONAL
+                )
+                && super::authenticated(sa)
+            {
+                // A lone Delete or notification on an SA that came up: the
+                // peer may already have closed its side; not a failure.
+                msg.push_str(" (the SA had come up; the peer may already have closed its side)");
+                ja.push_str(" (SA は確立済みで、相手側がすでに SA を閉じていた可能性があります)");
+                Severity::Warning
             } else {
                 Severity::Error
             };
+            if !reading.is_empty() {
+                msg.push_str(&format!(". {reading}"));
+            }
+            if !reading_ja.is_empty() {
+                ja.push_str(&format!("。{reading_ja}"));
+            }
             let frames = p.all_frames.clone();
             e.emit(
                 Draft::new(severity, msg, frames)

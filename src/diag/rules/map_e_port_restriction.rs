@@ -80,8 +80,24 @@ fn rewritten_port(a: &Analysis, e: &mut Emitter<'_>) {
         if first.dst.port != 500 || port == 500 || port == 4500 {
             continue;
         }
-        // At the client itself the port is its own choice, not a rewrite.
-        if sa.capture_side == CaptureSide::Initiator || crate::session::is_initial_ttl(first.ttl) {
+        // At the client itself the port is its own choice, not a rewrite;
+        // a single transmission proves little; and a server that answers
+        // this source port elsewhere in the capture does not filter it.
+        if sa.capture_side == CaptureSide::Initiator
+            || crate::session::is_initial_ttl(first.ttl)
+            || p.sends.len() < 2
+        {
+            continue;
+        }
+        let answered_elsewhere = a.sas.iter().any(|s| {
+            s.index != sa.index
+                && s.initiator == sa.initiator
+                && s.responder.addr == sa.responder.addr
+                && s.exchanges
+                    .iter()
+                    .any(|x| x.message_id == 0 && x.is_answered())
+        });
+        if answered_elsewhere {
             continue;
         }
         let others: Vec<u16> = a
