@@ -1,9 +1,9 @@
 //! `ikediag messages` against tshark's reference dissections: every IKE
 //! message tshark shows in `../shared/corpus/public/expected/**.tsv` and in
-//! `../shared/corpus/lab/*.tshark.tsv` must be listed by ikediag at the same
-//! frame with the same exchange type, flags, message ID, SPIs and (where
-//! tshark did not decrypt) the same notify types, and ikediag must list no
-//! IKE message that tshark does not.
+//! `../shared/corpus/{lab,lab-both}/*.tshark.tsv` must be listed by ikediag
+//! at the same frame with the same exchange type, flags, message ID, SPIs
+//! and (where tshark did not decrypt) the same notify types, and ikediag
+//! must list no IKE message that tshark does not.
 
 mod common;
 
@@ -252,10 +252,23 @@ fn public_corpus_matches_tshark() {
 
 #[test]
 fn lab_corpus_matches_tshark() {
+    lab_dir_matches_tshark("lab", 45);
+}
+
+/// lab-both: pcapng captures from both ends of each run, dissected by the
+/// same tool into the same TSV columns as `lab/`.
+#[test]
+fn lab_both_corpus_matches_tshark() {
+    lab_dir_matches_tshark("lab-both", 60);
+}
+
+/// Compares every `DIR/*.tshark.tsv` with the capture beside it (`.pcap`
+/// or `.pcapng`); at least `min_files` must be found.
+fn lab_dir_matches_tshark(dir: &str, min_files: usize) {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let lab = corpus.join("lab");
+    let lab = corpus.join(dir);
     let mut problems = Vec::new();
     let mut files = 0;
     let mut rows = 0;
@@ -270,7 +283,14 @@ fn lab_corpus_matches_tshark() {
         let Some(stem) = n.strip_suffix(".tshark.tsv") else {
             continue;
         };
-        let capture = Path::new(&format!("{stem}.pcap")).to_path_buf();
+        let Some(capture) = ["pcap", "pcapng"]
+            .iter()
+            .map(|ext| Path::new(&format!("{stem}.{ext}")).to_path_buf())
+            .find(|p| p.is_file())
+        else {
+            problems.push(format!("{n}: no capture beside it"));
+            continue;
+        };
         if known(&capture) {
             continue;
         }
@@ -278,10 +298,10 @@ fn lab_corpus_matches_tshark() {
         rows += compare_file(&capture, common::read_tsv(&tsv), false, &mut problems);
     }
     eprintln!(
-        "compared {rows} IKE messages in {files} lab captures; {} differences",
+        "compared {rows} IKE messages in {files} {dir} captures; {} differences",
         problems.len()
     );
-    assert!(files >= 45, "only {files} lab dissections found");
+    assert!(files >= min_files, "only {files} {dir} dissections found");
     assert!(
         problems.is_empty(),
         "differences from tshark:\n{}",
