@@ -250,6 +250,45 @@ fn public_corpus_matches_tshark() {
     );
 }
 
+/// The public captures without a reference dissection are those where
+/// tshark finds no IKE (MANIFEST.tsv: `ike_packets` 0): ikediag must list
+/// none either, so that nothing else on the IKE ports (DNS, NTP, fuzzed
+/// bytes) is taken for IKE. Together with `public_corpus_matches_tshark`
+/// this makes the frames ikediag lists a subset of tshark's in every
+/// public capture.
+#[test]
+fn public_captures_without_ike_list_none() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let public = corpus.join("public");
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for row in common::read_tsv(&public.join("MANIFEST.tsv")) {
+        let g = |k: &str| row.get(k).map(String::as_str).unwrap_or("");
+        if g("expected") != "-" || !g("format").starts_with("pcap") {
+            continue;
+        }
+        assert_eq!(g("ike_packets"), "0", "{}", g("path"));
+        files += 1;
+        let (records, _, _) = common::messages(&public.join(g("path")));
+        for r in records {
+            problems.push(format!(
+                "{} frame {}: ikediag shows IKE ({}:{} -> {}:{}), tshark does not",
+                g("path"),
+                r.frame,
+                r.src,
+                r.sport,
+                r.dst,
+                r.dport
+            ));
+        }
+    }
+    eprintln!("{files} public captures where tshark finds no IKE");
+    assert!(files >= 55, "only {files} captures without IKE found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn lab_corpus_matches_tshark() {
     lab_dir_matches_tshark("lab", 45);
