@@ -9,7 +9,7 @@
 //!
 //! What counts as IKE on the IKE ports: a payload whose IKE header is
 //! plausible, whatever the other port; a malformed one only where the port
-//! pair leaves no other reading ([`is_ike`], `docs/architecture.md`).
+//! pair leaves no other reading (`is_ike` below, `docs/architecture.md`).
 
 use std::net::IpAddr;
 
