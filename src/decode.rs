@@ -6,6 +6,10 @@
 //! [`Sink`] for every event it finds; nothing is allocated for frames that
 //! carry none of these. Bad packets become [`DecodeAnomaly`] calls on the
 //! sink, never errors or panics. Time is the capture's time only.
+//!
+//! What counts as IKE on the IKE ports: a payload whose IKE header is
+//! plausible, whatever the other port; a malformed one only where the port
+//! pair leaves no other reading (`is_ike` below, `docs/architecture.md`).
 
 use std::net::IpAddr;
 
@@ -387,27 +391,24 @@ impl Decoder {
         }
     }
 
-    /// How a UDP/TCP port pair is treated. Like Wireshark, which tries the
-    /// lower port's dissector first, traffic whose other port is a lower,
-    /// well-known service port (1-1023, e.g. DNS 53 answering a client that
-    /// happened to pick 4500) is not IKE; 501 -> 500 still is.
-    fn role(&self, a: u16, b: u16) -> Option<PortRole> {
+    /// How a UDP/TCP port pair is treated: the role of its IKE port (4500
+    /// or a `--port` first, then 500), that port, and the other one. Whether
+    /// the traffic really is IKE is decided by the caller, from the bytes.
+    fn role(&self, a: u16, b: u16) -> Option<(PortRole, u16, u16)> {
         let extra = !self.config.extra_ports.is_empty();
         let natt = |p: u16| p == udp::NATT_PORT || (extra && self.config.extra_ports.contains(&p));
         let ike = |p: u16| p == udp::IKE_PORT;
-        let service = |p: u16, ike_port: u16| (1..1024).contains(&p) && p < ike_port;
-        let (role, port, other) = if natt(a) {
-            (PortRole::Natt, a, b)
+        if natt(a) {
+            Some((PortRole::Natt, a, b))
         } else if natt(b) {
-            (PortRole::Natt, b, a)
+            Some((PortRole::Natt, b, a))
         } else if ike(a) {
-            (PortRole::Ike, a, b)
+            Some((PortRole::Ike, a, b))
         } else if ike(b) {
-            (PortRole::Ike, b, a)
+            Some((PortRole::Ike, b, a))
         } else {
-            return None;
-        };
-        (!service(other, port)).then_some(role)
+            None
+        }
     }
 
     fn transport<S: Sink>(&mut self, p: &IpPacket<'_>, ctx: Ctx<'_>, sink: &mut S) {
@@ -479,23 +480,39 @@ impl Decoder {
         let Some((h, payload)) = udp::parse(p.payload) else {
             return self.anomaly(sink, ctx.frame, DecodeAnomaly::UdpTruncated);
         };
-        let Some(role) = self.role(h.src_port, h.dst_port) else {
+        let Some((role, port, other)) = self.role(h.src_port, h.dst_port) else {
             return;
         };
+        let ports_decide = ports_say_ike(port, other);
         let seen = Self::seen(p, &ctx);
         match udp::classify(role, payload) {
-            IkePortPayload::Ike { data, natt } => self.ike(
-                seen,
-                h.src_port,
-                h.dst_port,
-                if natt {
-                    Transport::UdpNatt
-                } else {
-                    Transport::Udp
-                },
-                data,
-                sink,
-            ),
+            IkePortPayload::Ike { data, natt } => {
+                // The UDP length field, not the bytes captured: a message
+                // cut by the snaplen is still judged by what was sent.
+                let marker = if natt { 4 } else { 0 };
+                let declared = h
+                    .payload_len()
+                    .unwrap_or_else(|| (p.payload_declared_len as usize).saturating_sub(8))
+                    .saturating_sub(marker);
+                if !is_ike(data, declared, ports_decide) {
+                    return;
+                }
+                self.ike(
+                    seen,
+                    h.src_port,
+                    h.dst_port,
+                    if natt {
+                        Transport::UdpNatt
+                    } else {
+                        Transport::Udp
+                    },
+                    data,
+                    sink,
+                )
+            }
+            // Keepalives and ESP have nothing to check: next to another
+            // service's well-known port they are that service's traffic.
+            _ if !ports_decide => {}
             IkePortPayload::Keepalive => {
                 self.stats.keepalives += 1;
                 sink.keepalive(&Keepalive {
@@ -561,7 +578,11 @@ impl Decoder {
                 payload_len: t.payload.len() as u32,
             });
         }
-        if self.role(t.src_port, t.dst_port) == Some(PortRole::Natt)
+        // RFC 8229 framing is already a structural check; TCP keeps the
+        // port rule alone (streams are not reassembled, so a header cannot
+        // be checked against the stream's length prefix anyway).
+        if let Some((PortRole::Natt, port, other)) = self.role(t.src_port, t.dst_port)
+            && ports_say_ike(port, other)
             && let Some(data) = tcp::ike_in_segment(t.payload)
         {
             self.ike(seen, t.src_port, t.dst_port, Transport::Tcp, data, sink);
@@ -599,6 +620,30 @@ impl Decoder {
         }
         sink.end(&stats);
         stats
+    }
+}
+
+/// Whether the port pair alone says that traffic on an IKE port is IKE:
+/// yes unless the other port is another well-known port (1-1023). Those
+/// belong to services (DNS 53, NTP 123, ...) that can meet an IKE port, and,
+/// behind a masquerading NAT, to IKE itself: Linux maps a source port below
+/// 1024 to another one below 1024 when it is taken (500 becomes, say, 419).
+/// There only the bytes can tell.
+fn ports_say_ike(port: u16, other: u16) -> bool {
+    other == port || !(1..1024).contains(&other)
+}
+
+/// Whether a UDP payload framed as IKE (after the non-ESP marker on 4500)
+/// is taken for an IKE message. `declared` is its length per the UDP
+/// header. A plausible IKE header decides, whatever the ports
+/// ([`ike::check_header`]); otherwise the ports do (`ports_decide`), so
+/// malformed IKE between IKE ports is still listed with its anomalies, as
+/// Wireshark lists it, except what no IKE dissector takes (a datagram too
+/// short for a header, a header length below 28).
+fn is_ike(data: &[u8], declared: usize, ports_decide: bool) -> bool {
+    match ike::check_header(data, declared) {
+        Ok(_) => true,
+        Err(why) => ports_decide && !why.rules_out_ike(),
     }
 }
 

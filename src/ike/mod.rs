@@ -19,8 +19,11 @@
 //! Layout: this file holds the header, the generic payload chain (RFC 2408
 //! §3.2 and RFC 7296 §3.2 share the 4-byte generic payload header), the
 //! message-level queries and the anomaly type; `v1.rs` and `v2.rs` decode
-//! payload bodies; `names.rs` and `vendor.rs` hold the number-to-name tables.
+//! payload bodies; `names.rs` and `vendor.rs` hold the number-to-name tables;
+//! `detect.rs` checks whether a header is plausible at all (what tells IKE
+//! from other traffic on the IKE ports).
 
+mod detect;
 mod names;
 mod v1;
 mod v2;
@@ -33,6 +36,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
 
+pub use detect::{NotIke, check_header};
 pub use names::*;
 pub use v1::{AttributeValue, DataAttribute, V1Proposal, V1SaPayload, V1Transform};
 pub use v2::{Proposal, SaPayload, TrafficSelector, Transform, TsPayload};

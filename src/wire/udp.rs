@@ -5,6 +5,9 @@
 //! non-ESP marker (zero), or an ESP packet whose first four bytes are its
 //! non-zero SPI. On UDP 500 the payload is an IKE message. Like Wireshark,
 //! ikediag does not treat an IKE header on 4500 without the marker as IKE.
+//! This file only frames: whether the bytes framed as IKE really are IKE
+//! (the other port may be DNS or NTP) is decided in `decode` from the IKE
+//! header and [`UdpHeader::payload_len`].
 
 use super::{be16, be32};
 
@@ -15,6 +18,15 @@ pub struct UdpHeader {
     pub dst_port: u16,
     /// The length field (header + payload).
     pub length: u16,
+}
+
+impl UdpHeader {
+    /// The payload length the length field declares (`None` when the field
+    /// is below the header's 8 bytes, e.g. 0 for an IPv6 jumbogram). It
+    /// counts bytes the snaplen may have cut.
+    pub fn payload_len(&self) -> Option<usize> {
+        usize::from(self.length).checked_sub(8)
+    }
 }
 
 /// Splits a UDP header from its payload. The payload is what was captured,
@@ -121,6 +133,12 @@ mod tests {
         let (h, p) = parse(&d).unwrap();
         assert_eq!((h.src_port, h.dst_port), (500, 500));
         assert_eq!(p, &[0xaa, 0xbb]);
+        assert_eq!(h.payload_len(), Some(2));
         assert!(parse(&d[..7]).is_none());
+        // Cut by the snaplen: the field still says what was sent.
+        let (h, p) = parse(&[0x01, 0xf4, 0x01, 0xa3, 0x01, 0x00, 0, 0, 0x12]).unwrap();
+        assert_eq!((h.dst_port, h.payload_len(), p.len()), (419, Some(248), 1));
+        let (h, _) = parse(&[0, 1, 0, 2, 0, 7, 0, 0]).unwrap();
+        assert_eq!(h.payload_len(), None);
     }
 }
