@@ -1218,7 +1218,12 @@ impl SessionBuilder {
         let ike = if s.key.protocol == 17 {
             s.first_udp_ports.and_then(|(sp, dp)| {
                 let body = s.first_bytes.get(8..)?;
+                let udp_len = s
+                    .first_bytes
+                    .get(4..6)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))?;
                 let natt = sp == 4500 || dp == 4500;
+                let declared = udp_len.saturating_sub(if natt { 12 } else { 8 });
                 let body = if natt {
                     body.strip_prefix(&[0, 0, 0, 0][..])?
                 } else if sp == 500 || dp == 500 {
@@ -1226,7 +1231,9 @@ impl SessionBuilder {
                 } else {
                     return None;
                 };
-                let h = ike::IkeHeader::parse(body).ok()?;
+                // A plausible IKE header (`ike::check_header`), so a DNS
+                // or NTP fragment set on these ports is not taken for IKE.
+                let h = ike::check_header(body, declared).ok()?;
                 Some(IncompleteIke {
                     ispi: hex(&h.ispi),
                     exchange_type: h.exchange_type,
