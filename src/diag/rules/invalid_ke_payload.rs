@@ -52,7 +52,15 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             let mut frames = vec![m.frame];
             frames.extend(req.map(|r| r.frame));
             let (sev, tail) = if retry_ok {
-                let r = retry.map(|r| r.first_frame()).unwrap_or(0);
+                // The retry's opening request (a file whose pieces are out of
+                // order may hold its later exchanges first).
+                let r = retry
+                    .map(|r| {
+                        r.exchange(super::exch::IKE_SA_INIT)
+                            .and_then(|x| x.first_request())
+                            .map_or_else(|| r.first_frame(), |m| m.frame)
+                    })
+                    .unwrap_or(0);
                 frames.push(r);
                 (
                     Severity::Info,
