@@ -39,7 +39,77 @@ pub(crate) static RULE: Rule = Rule {
 /// Larger requests are judged by the MTU rules instead.
 const SMALL: u32 = 1200;
 
+/// At the responder: IKE_SA_INIT answered on UDP 500 with a NAT detected
+/// (so the initiator moves to UDP 4500 for IKE_AUTH), and nothing more of
+/// the initiator ever arrives although the capture goes on.
+fn nothing_arrives_on_4500(a: &Analysis, e: &mut Emitter<'_>) {
+    let capture_end = a.stats.last_ts_ns.unwrap_or(0);
+    for sa in &a.sas {
+        if sa.version != 2 || sa.capture_side != crate::session::CaptureSide::Responder {
+            continue;
+        }
+        if !(sa.nat.initiator_behind_nat || sa.nat.responder_behind_nat) {
+            continue;
+        }
+        let Some(init) = sa.exchange(super::exch::IKE_SA_INIT) else {
+            continue;
+        };
+        let Some(resp) = init.first_response() else {
+            continue;
+        };
+        if resp.transport != Transport::Udp || !super::init_accepted(sa) {
+            continue;
+        }
+        let more = sa
+            .messages()
+            .iter()
+            .any(|m| m.from_initiator && m.ts_ns > resp.ts_ns && m.transport != Transport::Udp)
+            || sa
+                .exchanges
+                .iter()
+                .any(|x| x.exchange_type != super::exch::IKE_SA_INIT);
+        if more || capture_end - resp.ts_ns < 5_000_000_000 {
+            continue;
+        }
+        let frames: Vec<u64> = init.messages.iter().map(|m| m.frame).collect();
+        e.emit(
+            Draft::new(
+                Severity::Error,
+                format!(
+                    "{} answered IKE_SA_INIT on UDP 500 (frame {}) and detected a NAT, so {} moves to UDP 4500 for \
+                     IKE_AUTH, but nothing more from it arrived in the following {}: UDP 4500 is likely blocked on \
+                     the way here. The other reading: the IKE_AUTH request is lost for another reason (IP fragments \
+                     of a large request dropped, see mtu-blackhole), or the initiator gave up after IKE_SA_INIT; a \
+                     capture at the initiator or its log decides",
+                    sa.responder.addr,
+                    resp.frame,
+                    sa.initiator.addr,
+                    secs(capture_end - resp.ts_ns),
+                ),
+                frames,
+            )
+            .ja(format!(
+                "{} は UDP 500 で IKE_SA_INIT に応答し (フレーム {})、NAT を検出しました。{} は IKE_AUTH で UDP 4500 に移りますが、その後 {} の間、何も届いていません: UDP 4500 が途中で遮断されている可能性が高いです。別の読み方として、IKE_AUTH 要求が別の理由で失われた (大きな要求の IP フラグメントの破棄、mtu-blackhole を参照) か、イニシエータが IKE_SA_INIT の後に諦めたことも考えられます。イニシエータ側のキャプチャかログで判断できます",
+                sa.responder.addr,
+                resp.frame,
+                sa.initiator.addr,
+                secs(capture_end - resp.ts_ns),
+            ))
+            .sa(sa)
+            .exchange("IKE_AUTH")
+            .confidence(Confidence::Possible)
+            .seen_from(
+                "seen at the responder: a request lost on the way leaves no trace here, so the silence after \
+                 IKE_SA_INIT is the evidence",
+                "レスポンダ側のキャプチャです: 途中で失われた要求はここには何の痕跡も残さないため、IKE_SA_INIT 後の無音が証拠です",
+            )
+            .fix(fixes::open_ike_ports(&sa.responder.addr.to_string(), &[4500])),
+        );
+    }
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    nothing_arrives_on_4500(a, e);
     for sa in &a.sas {
         let Some(switch) = sa.natt_switch_frame else {
             continue;
@@ -92,5 +162,39 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     .fix(fixes::open_ike_ports(&first.dst.addr.to_string(), &[4500])),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Severity;
+    use crate::diag::rules::testkit::*;
+
+    fn init_only(side: Side, nat: bool) -> crate::session::Analysis {
+        let mut sa = sa_v2(side);
+        sa.nat.initiator_behind_nat = nat;
+        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
+        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
+        analysis(vec![sa])
+    }
+
+    #[test]
+    fn silence_after_init_with_nat_at_the_responder() {
+        let a = init_only(Side::Responder, true);
+        let f = run("natt-port-blocked", &a);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].confidence, crate::diag::Confidence::Possible);
+        assert!(
+            f[0].message.contains("The other reading"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn no_nat_or_other_vantage_no_claim() {
+        assert!(run("natt-port-blocked", &init_only(Side::Responder, false)).is_empty());
+        assert!(run("natt-port-blocked", &init_only(Side::Initiator, true)).is_empty());
     }
 }
