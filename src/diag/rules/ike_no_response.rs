@@ -12,7 +12,12 @@ pub(crate) static RULE: Rule = Rule {
     doc: RuleDoc {
         detects: "An IKE request (IKEv2) or an IKEv1 Main, Aggressive or Quick Mode message that \
                   expects a reply, sent once or retransmitted, with no answer anywhere in the capture. \
-                  Liveness checks and rekeys have their own rules (dpd-timeout, rekey-failed).",
+                  Liveness checks and rekeys have their own rules (dpd-timeout, rekey-failed). Also an answered request that the requester kept sending after the answer was sent (two or more \
+                  repeats, or one later than a crossing explains): the answers never reached it. It says where \
+                  the capture sits: at the peer that should answer (it received and ignored the request), at the \
+                  sender (the request or the answer was lost), or in between. A single copy never retransmitted \
+                  while its sender carried on, and an answer the requester evidently got (capture-gap), are not \
+                  judged as failures.",
         why_it_fails: "IKE is request/response: the initiator retransmits with a growing timeout and \
                        gives up after a few tries, so the SA is never set up (or is torn down).",
         evidence: "Every transmission of the unanswered message, with its size and IP fragments.",
@@ -25,7 +30,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "IKE の要求に応答がない",
     doc_ja: RuleDoc {
-        detects: "IKE の要求 (IKEv2)、または応答を必要とする IKEv1 の Main / Aggressive / Quick Mode のメッセージが、一度または再送を含めて送られ、キャプチャのどこにも応答がない。死活監視とリキーはそれぞれ専用のルール (dpd-timeout、rekey-failed) が扱います。",
+        detects: "IKE の要求 (IKEv2)、または応答を必要とする IKEv1 の Main / Aggressive / Quick Mode のメッセージが、一度または再送を含めて送られ、キャプチャのどこにも応答がない。死活監視とリキーはそれぞれ専用のルール (dpd-timeout、rekey-failed) が扱います。 応答が送られた後も要求側が同じ要求を送り続けた場合 (2 回以上、または行き違いでは説明できない遅い 1 回) も検出します: 応答が届いていません。キャプチャ地点 (応答すべき側、送信側、その間) に応じて読み方を変えます。",
         why_it_fails: "IKE は要求と応答で進みます。イニシエータは間隔を広げながら再送し、数回で諦めるため、SA が確立しない (または切断される) ことになります。",
         evidence: "応答のないメッセージのすべての送信、そのサイズと IP フラグメント。",
         likely_causes: "要求か応答が経路上で破棄されている (ファイアウォール、NAT、MTU とフラグメント)、レスポンダが停止しているか要求を無視している (IKE のバージョンやポリシーの違い)、キャプチャが早く終わった。",

@@ -16,7 +16,9 @@ pub(crate) static RULE: Rule = Rule {
         detects: "An IP fragment set carrying IKE that never completed (which byte ranges are \
                   missing, whether the first fragment arrived), a fragmented IKE message that is \
                   retransmitted without ever being answered, or ICMP 'fragment reassembly time \
-                  exceeded' from the receiver quoting IKE.",
+                  exceeded' from the receiver quoting IKE. A loss the peers recovered from (a later copy got through and the SA came up) is a Warning with \
+                  its delay and, where the sizes show it, the path MTU behind it; request fragments missing from \
+                  the capture while the answer is there are a capture gap (Info), not a loss on the path.",
         why_it_fails: "A message missing one fragment is lost whole; retransmissions are fragmented \
                        the same way and are lost the same way, so the exchange never completes.",
         evidence: "The fragments that arrived, the missing ranges, the unanswered transmissions, \
@@ -30,7 +32,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "IKE メッセージの IP フラグメントが経路上で失われている",
     doc_ja: RuleDoc {
-        detects: "IKE を運ぶ IP フラグメントのセットが揃わなかった (欠けているバイト範囲、先頭フラグメントが届いたか)、フラグメント化された IKE メッセージが応答のないまま再送されている、または受信側から IKE を引用した ICMP「フラグメント再構成時間超過」が返った。",
+        detects: "IKE を運ぶ IP フラグメントのセットが揃わなかった (欠けているバイト範囲、先頭フラグメントが届いたか)、フラグメント化された IKE メッセージが応答のないまま再送されている、または受信側から IKE を引用した ICMP「フラグメント再構成時間超過」が返った。 回復した損失 (後の再送が届き SA が確立した) はその遅れとともに警告として、応答があるのにキャプチャに欠けている要求のフラグメントはキャプチャの取りこぼし (情報) として報告します。",
         why_it_fails: "フラグメントが 1 つでも欠けるとメッセージ全体が失われます。再送も同じようにフラグメント化されて同じように失われるため、交換が完了しません。",
         evidence: "届いたフラグメント、欠けている範囲、応答のない送信、ICMP の再構成エラー。",
         likely_causes: "2 番目以降のフラグメント (ポート番号を持たない) を破棄するファイアウォールや NAT、モバイル回線やテザリング、一部の DSL/PPPoE ルータやすべてのフラグメントを破棄するクラウドのロードバランサ。",

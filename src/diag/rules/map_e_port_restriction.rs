@@ -14,7 +14,10 @@ pub(crate) static RULE: Rule = Rule {
     doc: RuleDoc {
         detects: "IPv4 carried in IPv6 (MAP-E, DS-Lite, \"v6 plus\" style ISPs) or an initiator \
                   address from the RFC 6598 shared range, together with IKE_SA_INIT on UDP 500 that \
-                  is never answered; or, as information, IKE working on UDP 4500 over such an access.",
+                  is never answered; or, as information, IKE working on UDP 4500 over such an access. Seen at the server (or past the NAT): IKE_SA_INIT reaching UDP 500 from a source port other than \
+                  500 and 4500, routed, repeated and never answered: a NAT rewrote the port (MAP-E port sets, \
+                  CGNAT) and the server admits IKE only from port 500; where the port fits a v6プラス-style port \
+                  set (PSID offset 4, 16 ports per range) the PSID and its ranges are given.",
         why_it_fails: "These accesses share one IPv4 address between customers and give each a small \
                        set of high ports; UDP 500 leaves from a port in that set, and servers that \
                        expect source port 500 (or filter it) never answer.",
@@ -28,7 +31,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "MAP-E / DS-Lite 回線: 共有 IPv4 アドレスで UDP 500 が使えない",
     doc_ja: RuleDoc {
-        detects: "IPv6 で運ばれる IPv4 (MAP-E、DS-Lite、「v6 プラス」型の ISP)、または RFC 6598 の共有アドレス帯のイニシエータで、UDP 500 の IKE_SA_INIT に応答がない場合。あるいは情報として、そうした回線で UDP 4500 で IKE が動いている場合。",
+        detects: "IPv6 で運ばれる IPv4 (MAP-E、DS-Lite、「v6 プラス」型の ISP)、または RFC 6598 の共有アドレス帯のイニシエータで、UDP 500 の IKE_SA_INIT に応答がない場合。あるいは情報として、そうした回線で UDP 4500 で IKE が動いている場合。 サーバ側 (NAT の後) では、500 でも 4500 でもない送信元ポートから UDP 500 に届き、繰り返され、応答されない IKE_SA_INIT: NAT がポートを書き換え、サーバが送信元ポート 500 の IKE しか受け付けていません。v6プラス 方式のポートセットに当てはまれば PSID と範囲を示します。",
         why_it_fails: "これらの回線は 1 つの IPv4 アドレスを複数の契約者で共有し、各契約者に少数の高位ポートを割り当てます。UDP 500 はその範囲のポートから出ていくため、送信元ポート 500 を前提とする (またはそれでフィルタする) サーバは応答しません。",
         evidence: "IPv4-in-IPv6 のカプセル化 (外側の IPv6 アドレス) と、応答のない IKE_SA_INIT。",
         likely_causes: "MAP-E / DS-Lite / CGNAT の回線、送信元ポート 500 からの IKE しか受け付けない VPN サーバやファイアウォール。",

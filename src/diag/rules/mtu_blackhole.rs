@@ -19,7 +19,9 @@ pub(crate) static RULE: Rule = Rule {
                   IKE_AUTH lost to IP fragmentation: the request is IP-fragmented, or the responder \
                   asked for certificates (CERTREQ) while neither peer offered RFC 7383 fragmentation, \
                   so the certificate-laden reply is fragmented and lost (the capture then shows no \
-                  fragments at all, because they were dropped before the capture point).",
+                  fragments at all, because they were dropped before the capture point). From the responder's side the same failure looks different and is read from evidence that holds there: \
+                  the IKE_AUTH request arrives again and again after each IP-fragmented answer was sent (the \
+                  answers are lost on the way back), or only its first IP fragments arrive.",
         why_it_fails: "Certificates make IKE_AUTH 2-6 kB. Over UDP it is IP-fragmented, and paths \
                        that drop fragments (mobile, tethering, PPPoE routers, some firewalls) lose the \
                        whole message every time it is retransmitted.",
@@ -33,7 +35,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "IKE_AUTH が経路に対して大きすぎ、IP フラグメントが破棄されている",
     doc_ja: RuleDoc {
-        detects: "IKE_SA_INIT には応答があるのに IKE_AUTH には一度も応答がなく、証拠が「大きな IKE_AUTH が IP フラグメント化されて失われた」ことを示している場合: 要求が IP フラグメント化されている、またはレスポンダが証明書を要求 (CERTREQ) したのにどちらのピアも RFC 7383 のフラグメンテーションを提示していないため、証明書を含む応答がフラグメント化されて失われる (この場合フラグメントはキャプチャ地点より前で破棄されるので、キャプチャにはフラグメントが一切見えません)。",
+        detects: "IKE_SA_INIT には応答があるのに IKE_AUTH には一度も応答がなく、証拠が「大きな IKE_AUTH が IP フラグメント化されて失われた」ことを示している場合: 要求が IP フラグメント化されている、またはレスポンダが証明書を要求 (CERTREQ) したのにどちらのピアも RFC 7383 のフラグメンテーションを提示していないため、証明書を含む応答がフラグメント化されて失われる (この場合フラグメントはキャプチャ地点より前で破棄されるので、キャプチャにはフラグメントが一切見えません)。 レスポンダ側では同じ障害が別の形で見えます: IP フラグメント化された応答を送るたびに同じ IKE_AUTH 要求が届く (応答が戻りの経路で失われている)、または要求の先頭フラグメントだけが届く。",
         why_it_fails: "証明書を含む IKE_AUTH は 2〜6 kB になり、UDP では IP フラグメント化されます。フラグメントを破棄する経路 (モバイル、テザリング、PPPoE ルータ、一部のファイアウォール) では、再送のたびにメッセージ全体が失われます。",
         evidence: "応答のあった IKE_SA_INIT (CERTREQ 付き)、応答のない IKE_AUTH の送信とそのサイズ・フラグメント、フラグメンテーション対応の欠如。",
         likely_causes: "IP フラグメントを破棄する経路、IKE_AUTH で送られる証明書チェーン (中間 CA を含む)、片方のピアで IKEv2 フラグメンテーションが無効か非対応。",

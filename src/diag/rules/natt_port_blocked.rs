@@ -15,7 +15,8 @@ pub(crate) static RULE: Rule = Rule {
         detects: "An IKE SA whose IKE_SA_INIT (or IKEv1 Main Mode start) was answered on UDP 500, \
                   whose peers then switched to UDP 4500 (RFC 7296 section 2.23, RFC 3947), and \
                   whose first request on 4500 is never answered, while nothing at all comes back on \
-                  4500 and the lost messages are small enough to fit any path.",
+                  4500 and the lost messages are small enough to fit any path. At the responder: IKE_SA_INIT answered with a NAT detected and nothing more from the initiator \
+                  while the capture goes on (possible: the other readings are said).",
         why_it_fails: "After NAT detection (or with MOBIKE) both peers continue on UDP 4500; if a \
                        firewall or NAT passes 500 but not 4500, IKE_AUTH never completes.",
         evidence: "The answered exchange on 500, the first message on 4500, and its unanswered \
@@ -27,7 +28,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "UDP 500 では成功した後、UDP 4500 (NAT トラバーサル) が遮断されている",
     doc_ja: RuleDoc {
-        detects: "IKE_SA_INIT (または IKEv1 Main Mode の開始) に UDP 500 で応答があり、その後ピアが UDP 4500 に移り (RFC 7296 2.23 節、RFC 3947)、4500 での最初の要求に応答がなく、4500 では何も返ってこず、失われたメッセージはどの経路にも収まる小ささである場合。",
+        detects: "IKE_SA_INIT (または IKEv1 Main Mode の開始) に UDP 500 で応答があり、その後ピアが UDP 4500 に移り (RFC 7296 2.23 節、RFC 3947)、4500 での最初の要求に応答がなく、4500 では何も返ってこず、失われたメッセージはどの経路にも収まる小ささである場合。 レスポンダ側では、NAT を検出して IKE_SA_INIT に応答した後、キャプチャが続いているのにイニシエータから何も届かない場合 (可能性: 他の読み方も示します)。",
         why_it_fails: "NAT 検出の後 (または MOBIKE の場合) 両ピアは UDP 4500 で続けます。ファイアウォールや NAT が 500 は通して 4500 を通さないと、IKE_AUTH が完了しません。",
         evidence: "UDP 500 で応答のあった交換、4500 での最初のメッセージ、その応答のない再送。",
         likely_causes: "IPsec 用に UDP 500 (と ESP) だけを開けたファイアウォールのルール、500 はマッピングするが 4500 はしない NAT、UDP 4500 のないクラウドのセキュリティグループ。",
