@@ -496,7 +496,12 @@ fn at_the_responder_lost_replies_are_a_black_hole_and_an_arrived_request_is_not(
     let rep = report(&write("ipv6_1300_arrived_responder.pcap", &pkts));
     assert!(rep.findings.iter().all(|f| f.name != "pmtu-blackhole"));
     let f = finding(&rep, "ike-no-response");
-    assert!(f.message.contains("responder"), "{}", f.message);
+    assert_eq!(
+        f.vantage.capture_point,
+        ikediag::session::CaptureSide::Responder,
+        "{}",
+        f.message
+    );
 }
 
 #[test]

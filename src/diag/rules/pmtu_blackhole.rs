@@ -335,6 +335,7 @@ fn judge(a: &Analysis, sa: &IkeSa, u: &Unanswered<'_>) -> Option<Draft> {
             .sa(sa)
             .exchange(u.exchange.name.clone())
             .confidence(confidence)
+            .seen_from(seen, seen_ja)
             .fix(fix),
     )
 }
