@@ -158,7 +158,7 @@ fn judge(a: &Analysis, sa: &IkeSa, u: &Unanswered<'_>) -> Option<Draft> {
                 crossed.frame
             ),
             format!(
-                "{size_s} バイトの{packet_ja}である {what_ja}が届いていません: {receiver_ja}は要求を {} 回送り、{sender_ja}はそのすべてに応答しました ({})。{icmp} は返らず、一方で {crossed_s} バイトの {} は届いています (フレーム {})",
+                "{size_s} バイトの {packet_ja}である {what_ja}が届いていません: {receiver_ja}は要求を {} 回送り、{sender_ja}はそのすべてに応答しました ({})。{icmp} は返らず、一方で {crossed_s} バイトの {}は届いています (フレーム {})",
                 u.requests.len(),
                 frame_list_ja(&u.frames),
                 crossed.what_ja,
@@ -176,7 +176,7 @@ fn judge(a: &Analysis, sa: &IkeSa, u: &Unanswered<'_>) -> Option<Draft> {
                 crossed.frame
             ),
             format!(
-                "{size_s} バイトの{packet_ja}である {what_ja}は {} 回送られても ({}) 応答がなく、{icmp} も返っていません。一方、{crossed_s} バイトの {} は届いています (フレーム {})",
+                "{size_s} バイトの {packet_ja}である {what_ja}は {} 回送られても ({}) 応答がなく、{icmp} も返っていません。一方、{crossed_s} バイトの {}は届いています (フレーム {})",
                 u.sends,
                 frame_list_ja(&u.frames),
                 crossed.what_ja,
@@ -281,7 +281,7 @@ fn judge(a: &Analysis, sa: &IkeSa, u: &Unanswered<'_>) -> Option<Draft> {
         choice.why
     ));
     ja.push_str(&format!(
-        "。ICMP を通し、IKEv2 フラグメンテーションで IKE パケットを {v_s} バイト以下にしてください。{v_s} は{}",
+        "。ICMP を通し、IKEv2 フラグメンテーションで IKE パケットを {v_s} バイト以下にしてください。{v_s} は {}",
         choice.why_ja
     ));
     let tunnel = fixes::sa_tunnel_limits(a, sa, v);
