@@ -361,12 +361,57 @@ fn pc(platform: &str, commands: Vec<String>) -> PlatformCommands {
     }
 }
 
+/// The smallest MTU an IPv6 link may have (RFC 8200 section 5): an
+/// interface below it cannot carry IPv6 at all.
+pub const IPV6_MIN_MTU: u32 = 1280;
+
+/// TCP's default MSS, assumed when none is announced (RFC 9293 section
+/// 3.7.1): 576 - 40. A clamp below it is legal but unusual, so it is
+/// explained wherever it is printed.
+pub const TCP_DEFAULT_MSS: u32 = 536;
+
+impl TunnelLimits {
+    /// The tunnel can carry inner IPv6 packets without fragmenting them.
+    pub fn carries_ipv6(&self) -> bool {
+        self.tunnel_mtu >= IPV6_MIN_MTU
+    }
+}
+
 /// The commands that apply a tunnel MTU and TCP MSS clamping, per platform.
-/// MSS clamping is given for both directions, as a VPN server needs.
+/// MSS clamping is given for both directions, as a VPN server needs. A
+/// tunnel MTU below 1,280 is never given for IPv6 (no IPv6 interface can
+/// have it: the commands say so instead), and an MSS below TCP's default
+/// 536 comes with the reason.
 pub fn apply_commands(l: &TunnelLimits) -> Vec<PlatformCommands> {
     let mtu = l.tunnel_mtu;
     let mss = l.tcp_mss_ipv4;
     let mss6 = l.tcp_mss_ipv6;
+    let v6 = l.carries_ipv6();
+    let windows_v6 = if v6 {
+        format!(
+            "netsh interface ipv6 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
+        )
+    } else {
+        format!(
+            "# IPv6 inside the tunnel: {mtu} is below the IPv6 minimum MTU of {IPV6_MIN_MTU} (RFC 8200), which no interface can have; \
+             keep the IPv6 MTU at {IPV6_MIN_MTU}, clamp the IPv6 MSS to {mss6} on the server, and expect larger IPv6 packets to be fragmented outside the tunnel or lost"
+        )
+    };
+    let small_mss = (mss < TCP_DEFAULT_MSS).then(|| {
+        format!(
+            "# {mss} is below TCP's default MSS of {TCP_DEFAULT_MSS} (RFC 9293) because the path leaves only {mtu} bytes inside the tunnel ({} for the path, minus the IPsec overhead)",
+            l.path_mtu
+        )
+    });
+    let v6_link_note = (!v6).then(|| {
+        format!(
+            "# below {IPV6_MIN_MTU}, Linux turns IPv6 off on the interface (RFC 8200 minimum): carry IPv6 over another one kept at {IPV6_MIN_MTU}"
+        )
+    });
+    let with = |mut v: Vec<String>, note: &Option<String>| {
+        v.extend(note.iter().cloned());
+        v
+    };
     vec![
         pc(
             "Windows client (elevated prompt)",
@@ -374,9 +419,7 @@ pub fn apply_commands(l: &TunnelLimits) -> Vec<PlatformCommands> {
                 format!(
                     "netsh interface ipv4 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
                 ),
-                format!(
-                    "netsh interface ipv6 set subinterface \"<VPN connection name>\" mtu={mtu} store=persistent"
-                ),
+                windows_v6,
                 format!(
                     "# registry alternative: HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{{<interface GUID>}} MTU (REG_DWORD) = {mtu}"
                 ),
@@ -384,38 +427,47 @@ pub fn apply_commands(l: &TunnelLimits) -> Vec<PlatformCommands> {
         ),
         pc(
             "Linux (nftables), both directions",
-            vec![
-                format!(
-                    "nft add rule inet filter forward meta ipsec exists tcp flags syn tcp option maxseg size set {mss}   # leaving the tunnel"
-                ),
-                format!(
-                    "nft add rule inet filter forward rt ipsec exists tcp flags syn tcp option maxseg size set {mss}   # entering the tunnel"
-                ),
-                format!(
-                    "# IPv6 inner traffic: the same two rules with meta nfproto ipv6 and {mss6}"
-                ),
-            ],
+            with(
+                vec![
+                    format!(
+                        "nft add rule inet filter forward meta ipsec exists tcp flags syn tcp option maxseg size set {mss}   # leaving the tunnel"
+                    ),
+                    format!(
+                        "nft add rule inet filter forward rt ipsec exists tcp flags syn tcp option maxseg size set {mss}   # entering the tunnel"
+                    ),
+                    format!(
+                        "# IPv6 inner traffic: the same two rules with meta nfproto ipv6 and {mss6}"
+                    ),
+                ],
+                &small_mss,
+            ),
         ),
         pc(
             "Linux (iptables), both directions",
-            vec![
-                format!(
-                    "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
-                ),
-                format!(
-                    "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
-                ),
-                format!(
-                    "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
-                ),
-                format!(
-                    "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
-                ),
-            ],
+            with(
+                vec![
+                    format!(
+                        "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
+                    ),
+                    format!(
+                        "iptables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss}"
+                    ),
+                    format!(
+                        "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir in -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
+                    ),
+                    format!(
+                        "ip6tables -t mangle -A FORWARD -m policy --pol ipsec --dir out -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {mss6}"
+                    ),
+                ],
+                &small_mss,
+            ),
         ),
         pc(
             "strongSwan (route-based, XFRM interface or VTI)",
-            vec![format!("ip link set dev <xfrm0 or vti0> mtu {mtu}")],
+            with(
+                vec![format!("ip link set dev <xfrm0 or vti0> mtu {mtu}")],
+                &v6_link_note,
+            ),
         ),
         pc(
             "libreswan (ipsec.conf)",
@@ -475,6 +527,42 @@ mod tests {
         assert_eq!(l.tunnel_mtu, 1374);
         assert_eq!(l.tcp_mss_ipv4, 1334);
         assert_eq!(l.tcp_mss_ipv6, 1314);
+    }
+
+    fn commands(l: &TunnelLimits) -> String {
+        apply_commands(l)
+            .iter()
+            .flat_map(|p| p.commands.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn no_ipv6_mtu_below_1280_and_a_small_mss_says_why() {
+        // 1500, AES-CBC-128 + SHA2-256, no NAT-T: 1500-20-8-16-16 = 1440 -> 1438.
+        let l = enc("aes128-sha256", false).limits(1500).unwrap();
+        let c = commands(&l);
+        assert!(c.contains("ipv6 set subinterface \"<VPN connection name>\" mtu=1438"));
+        assert!(!c.contains("RFC 8200") && !c.contains("RFC 9293"), "{c}");
+        // 1280: 1280-20-8-16-16 = 1220 -> 1216 - 2 = 1214, too small for IPv6.
+        let l = enc("aes128-sha256", false).limits(1280).unwrap();
+        assert_eq!(l.tunnel_mtu, 1214);
+        let c = commands(&l);
+        assert!(
+            !c.contains("ipv6 set subinterface \"<VPN connection name>\" mtu=1214"),
+            "{c}"
+        );
+        assert!(
+            c.contains("1214 is below the IPv6 minimum MTU of 1280"),
+            "{c}"
+        );
+        assert!(c.contains("Linux turns IPv6 off"), "{c}");
+        assert!(!c.contains("RFC 9293"), "{c}");
+        // 576: 576-20-8-16-16 = 516 -> 512 - 2 = 510; MSS 470 < 536: explained.
+        let l = enc("aes128-sha256", false).limits(576).unwrap();
+        assert_eq!((l.tunnel_mtu, l.tcp_mss_ipv4), (510, 470));
+        let c = commands(&l);
+        assert!(c.contains("470 is below TCP's default MSS of 536"), "{c}");
     }
 
     #[test]

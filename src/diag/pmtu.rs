@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::mtu::CipherSuite;
-use crate::session::{Analysis, EchoFact, IcmpFact};
+use crate::session::{Analysis, CaptureSide, EchoFact, Exchange, IcmpFact, IkeSa, MessageFact};
 use crate::wire::icmp::ErrorKind;
 
 /// What the capture says about the path MTU towards one destination.
@@ -326,4 +326,435 @@ fn integ_word(t: &str) -> Option<&'static str> {
         "AUTH_AES_XCBC_96" => "aesxcbc",
         _ => return None,
     })
+}
+
+/// One IKE packet cited as path MTU evidence: its IP size, its frame and
+/// what it was ("IKE_SA_INIT request").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SizedPacket {
+    /// The IP packet's size (header included).
+    pub size: u32,
+    pub frame: u64,
+    pub what: String,
+    pub what_ja: String,
+}
+
+/// What one IKE SA's packets show about the path MTU in one direction,
+/// from `src` to `dst`: the bounds a recommendation starts from.
+///
+/// Only whole packets count (not IP-fragmented), with DF set or over IPv6
+/// (whose routers never fragment): only they say anything about the
+/// path MTU. A packet *crossed* when the capture proves it reached `dst`:
+/// it was captured at `dst`, it is a request that was answered, or it is
+/// a response after which its requester went on to a new message. A packet
+/// *went unanswered* when it was sent at least twice and nothing shows that
+/// it arrived (see [`unanswered`] for the two shapes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DirectionBounds {
+    pub ipv6: bool,
+    /// The largest packet that crossed: the path MTU is at least its size.
+    pub crossed: Option<SizedPacket>,
+    /// The smallest packet that went unanswered (of those the caller
+    /// counts).
+    pub unanswered: Option<SizedPacket>,
+    /// The smallest MTU that an ICMP fragmentation-needed / packet-too-big
+    /// tied to the SA reported for this direction, and its frame.
+    pub icmp_mtu: Option<(u32, u64)>,
+}
+
+/// The IP header size of a message's packet.
+pub fn ip_header_len(m: &MessageFact) -> u32 {
+    if m.src.addr.is_ipv6() { 40 } else { 20 }
+}
+
+/// The IP packet size of a message's (largest) packet.
+pub fn ip_size(m: &MessageFact) -> u32 {
+    m.ip_payload_len + ip_header_len(m)
+}
+
+/// A whole packet whose size says something about the path MTU.
+fn is_probe(m: &MessageFact) -> bool {
+    m.ip_fragments <= 1 && (m.dont_fragment || m.src.addr.is_ipv6())
+}
+
+/// The capture side of the peer that sent a message.
+pub fn side_of(from_initiator: bool) -> CaptureSide {
+    if from_initiator {
+        CaptureSide::Initiator
+    } else {
+        CaptureSide::Responder
+    }
+}
+
+fn what(sa: &IkeSa, e: &Exchange, m: &MessageFact) -> (String, String) {
+    let kind = if sa.version == 2 {
+        if m.is_response {
+            ("response", "応答")
+        } else {
+            ("request", "要求")
+        }
+    } else {
+        ("message", "メッセージ")
+    };
+    (
+        format!("{} {}", e.name, kind.0),
+        format!("{} {}", e.name, kind.1),
+    )
+}
+
+/// Did `m`, a message of exchange `e`, provably reach its destination?
+pub fn crossed(sa: &IkeSa, e: &Exchange, m: &MessageFact) -> bool {
+    // Captured where it was going.
+    if sa.capture_side == side_of(!m.from_initiator) {
+        return true;
+    }
+    let from_peer_later =
+        |o: &&MessageFact| o.from_initiator != m.from_initiator && o.ts_ns > m.ts_ns;
+    if sa.version != 2 {
+        // IKEv1: the peer said something new afterwards.
+        return sa
+            .exchanges
+            .iter()
+            .flat_map(|x| &x.messages)
+            .filter(from_peer_later)
+            .any(|o| !o.retransmission);
+    }
+    if !m.is_response {
+        return e.responses().any(|r| r.ts_ns >= m.ts_ns);
+    }
+    // A response: its requester started a new exchange afterwards.
+    sa.exchanges
+        .iter()
+        .filter(|x| !std::ptr::eq(*x, e))
+        .flat_map(|x| &x.messages)
+        .filter(from_peer_later)
+        .any(|o| !o.is_response && !o.retransmission)
+}
+
+/// An unanswered transmission, as [`DirectionBounds::unanswered`] counts
+/// it: (the packet, every frame of its transmissions, how many times it
+/// was sent).
+pub struct Unanswered<'a> {
+    pub exchange: &'a Exchange,
+    /// The largest transmission.
+    pub message: &'a MessageFact,
+    pub frames: Vec<u64>,
+    pub sends: usize,
+    /// The requests that drew the lost responses (response case only).
+    pub requests: Vec<u64>,
+}
+
+/// The packets of `sa` that were sent at least twice, whole, with DF set
+/// (or over IPv6), and never shown to arrive, in two shapes:
+///
+/// - a request never answered, retransmitted, in a capture not taken at
+///   its destination (there, its arrival would be proof that it crossed);
+/// - a response sent again and again because its request kept coming
+///   (retransmitted after the first response) while the requester never
+///   went on to anything new, in a capture not taken at the requester.
+pub fn unanswered(sa: &IkeSa) -> Vec<Unanswered<'_>> {
+    let mut out = Vec::new();
+    for e in &sa.exchanges {
+        let Some(req) = e.first_request() else {
+            continue;
+        };
+        let requester = req.from_initiator;
+        if !e.is_answered() {
+            let sends: Vec<&MessageFact> = e
+                .requests()
+                .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
+                .collect();
+            if sends.len() < 2 || sa.capture_side == side_of(!requester) {
+                continue;
+            }
+            // For IKEv1 only the last distinct message can be the one unanswered.
+            if sa.version != 2 {
+                continue;
+            }
+            if !sends.iter().all(|m| is_probe(m)) {
+                continue;
+            }
+            let Some(largest) = first_largest(&sends) else {
+                continue;
+            };
+            out.push(Unanswered {
+                exchange: e,
+                message: largest,
+                frames: e
+                    .requests()
+                    .flat_map(|m| m.frames.iter().copied())
+                    .collect(),
+                sends: sends.len(),
+                requests: Vec::new(),
+            });
+            continue;
+        }
+        if sa.version != 2 || sa.capture_side == side_of(requester) {
+            continue;
+        }
+        let responses: Vec<&MessageFact> = e
+            .responses()
+            .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
+            .collect();
+        let Some(first) = responses.first() else {
+            continue;
+        };
+        let again: Vec<&MessageFact> = e.requests().filter(|m| m.ts_ns > first.ts_ns).collect();
+        if again.is_empty() || responses.len() < 2 || !responses.iter().all(|m| is_probe(m)) {
+            continue;
+        }
+        if responses.iter().any(|r| crossed(sa, e, r)) {
+            continue;
+        }
+        let Some(largest) = first_largest(&responses) else {
+            continue;
+        };
+        out.push(Unanswered {
+            exchange: e,
+            message: largest,
+            frames: e
+                .responses()
+                .flat_map(|m| m.frames.iter().copied())
+                .collect(),
+            sends: responses.len(),
+            requests: e.requests().map(|m| m.frame).collect(),
+        });
+    }
+    out
+}
+
+/// The largest whole packet (DF set, or IPv6) of `sa` from `src` to `dst`
+/// that provably crossed: a lower bound for the path MTU.
+pub fn largest_crossed(sa: &IkeSa, src: IpAddr, dst: IpAddr) -> Option<SizedPacket> {
+    let mut best: Option<SizedPacket> = None;
+    for e in &sa.exchanges {
+        for m in &e.messages {
+            if m.src.addr != src || m.dst.addr != dst || !is_probe(m) || !crossed(sa, e, m) {
+                continue;
+            }
+            let size = ip_size(m);
+            if best.as_ref().is_none_or(|c| size > c.size) {
+                let (w, wj) = what(sa, e, m);
+                best = Some(SizedPacket {
+                    size,
+                    frame: m.frame,
+                    what: w,
+                    what_ja: wj,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// The first of the largest transmissions.
+fn first_largest<'a>(sends: &[&'a MessageFact]) -> Option<&'a MessageFact> {
+    let max = sends.iter().map(|m| m.ip_payload_len).max()?;
+    sends.iter().copied().find(|m| m.ip_payload_len == max)
+}
+
+/// The path MTU bounds of `sa`'s packets from `src` to `dst`; of the
+/// [`unanswered`] packets, only those `counts` accepts (the caller judges
+/// which losses the size explains).
+pub fn direction_bounds(
+    a: &Analysis,
+    sa: &IkeSa,
+    src: IpAddr,
+    dst: IpAddr,
+    counts: impl Fn(&Unanswered<'_>) -> bool,
+) -> DirectionBounds {
+    let mut b = DirectionBounds {
+        ipv6: src.is_ipv6(),
+        ..DirectionBounds::default()
+    };
+    b.crossed = largest_crossed(sa, src, dst);
+    for u in unanswered(sa) {
+        let m = u.message;
+        if m.src.addr != src || m.dst.addr != dst || !counts(&u) {
+            continue;
+        }
+        let size = ip_size(m);
+        if b.unanswered.as_ref().is_none_or(|c| size < c.size) {
+            let (w, wj) = what(sa, u.exchange, m);
+            b.unanswered = Some(SizedPacket {
+                size,
+                frame: m.frame,
+                what: w,
+                what_ja: wj,
+            });
+        }
+    }
+    b.icmp_mtu = a
+        .icmp_errors
+        .iter()
+        .filter(|i| {
+            i.kind == ErrorKind::FragmentationNeeded
+                && i.sa == Some(sa.index)
+                && i.quoted_src.is_none_or(|s| s == src)
+                && i.quoted_dst.is_none_or(|d| d == dst)
+        })
+        .filter_map(|i| i.mtu.map(|m| (m, i.frame)))
+        .min();
+    b
+}
+
+/// Helpers for the unit tests of the path MTU rules: real lab captures
+/// from `tests/fixtures/`, analysed, then edited as the network would
+/// have shaped them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::session::{Analysis, CaptureSide, IkeSa, MessageFact};
+
+    /// Analyses `tests/fixtures/NAME` (no keys).
+    pub(crate) fn analysis(name: &str) -> Analysis {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let mut r = crate::capture::CaptureReader::open(&path).expect("fixture");
+        crate::session::analyze_reader(&mut r, Default::default())
+    }
+
+    /// The exchange of type `t` in the first SA.
+    pub(crate) fn exchange(a: &mut Analysis, t: u8) -> &mut crate::session::Exchange {
+        a.sas[0]
+            .exchanges
+            .iter_mut()
+            .find(|e| e.exchange_type == t)
+            .expect("exchange")
+    }
+
+    /// Sets the IP size of every message of exchange `t` sent by the
+    /// responder (`response`) or the requester.
+    pub(crate) fn resize(a: &mut Analysis, t: u8, response: bool, ip_total: u32) {
+        for m in exchange(a, t).messages.iter_mut() {
+            if m.is_response == response {
+                let hdr = if m.src.addr.is_ipv6() { 40 } else { 20 };
+                m.ip_payload_len = ip_total - hdr;
+            }
+        }
+    }
+
+    /// Drops every exchange after the one of type `t`, and its responses
+    /// when `answers` is false.
+    pub(crate) fn cut_after(a: &mut Analysis, t: u8, answers: bool) {
+        let sa: &mut IkeSa = &mut a.sas[0];
+        let Some(i) = sa.exchanges.iter().position(|e| e.exchange_type == t) else {
+            return;
+        };
+        sa.exchanges.truncate(i + 1);
+        if !answers {
+            sa.exchanges[i].messages.retain(|m| !m.is_response);
+        }
+    }
+
+    /// Sends the messages of exchange `t` again, `n` times, one second
+    /// apart, as retransmissions (new frame numbers after the last one).
+    pub(crate) fn repeat(a: &mut Analysis, t: u8, n: usize) {
+        let last_frame = a.sas[0]
+            .exchanges
+            .iter()
+            .flat_map(|e| &e.messages)
+            .map(|m| m.frame)
+            .max()
+            .unwrap_or(0);
+        let e = exchange(a, t);
+        let orig: Vec<MessageFact> = e.messages.clone();
+        let mut frame = last_frame;
+        for k in 1..=n {
+            for m in &orig {
+                let mut c = m.clone();
+                frame += 1;
+                c.frame = frame;
+                c.frames = vec![frame];
+                c.ts_ns += i64::try_from(k).unwrap_or(0) * 1_000_000_000;
+                c.retransmission = true;
+                e.messages.push(c);
+            }
+        }
+    }
+
+    pub(crate) fn side(a: &mut Analysis, s: CaptureSide) {
+        a.sas[0].capture_side = s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::diag::rules::exch;
+
+    #[test]
+    fn bounds_of_the_lab_df_black_hole() {
+        // lab/mtu_blackhole_df.pcap: IKE_SA_INIT request of 268 bytes
+        // answered, IKE_AUTH request of 1,360 bytes with DF sent 4 times.
+        let a = analysis("mtu_blackhole_df.pcap");
+        let sa = &a.sas[0];
+        let (i, r) = sa.peers();
+        let b = direction_bounds(&a, sa, i, r, |_| true);
+        let c = b.crossed.expect("IKE_SA_INIT crossed");
+        assert_eq!(
+            (c.size, c.frame, c.what.as_str()),
+            (268, 5, "IKE_SA_INIT request")
+        );
+        let u = b.unanswered.expect("IKE_AUTH lost");
+        assert_eq!(
+            (u.size, u.frame, u.what.as_str()),
+            (1360, 7, "IKE_AUTH request")
+        );
+        assert_eq!(b.icmp_mtu, None);
+        assert!(!b.ipv6);
+        // Back from the responder: its IKE_SA_INIT response reached the
+        // initiator (captured there); nothing was lost that way.
+        let back = direction_bounds(&a, sa, r, i, |_| true);
+        assert_eq!(back.crossed.map(|c| c.size), Some(313));
+        assert_eq!(back.unanswered, None);
+        // A caller that counts no loss gets no upper bound.
+        assert_eq!(direction_bounds(&a, sa, i, r, |_| false).unanswered, None);
+    }
+
+    #[test]
+    fn a_request_captured_at_its_destination_crossed_and_was_not_lost() {
+        let mut a = analysis("mtu_blackhole_df.pcap");
+        side(&mut a, CaptureSide::Responder);
+        let sa = &a.sas[0];
+        let (i, r) = sa.peers();
+        let b = direction_bounds(&a, sa, i, r, |_| true);
+        assert_eq!(b.crossed.map(|c| c.size), Some(1360));
+        assert_eq!(b.unanswered, None);
+        assert!(unanswered(sa).is_empty());
+    }
+
+    #[test]
+    fn responses_sent_again_and_again_at_the_responder_are_lost() {
+        // lab-both/ipv6_ok_psk_responder.pcapng with an IKE_AUTH response
+        // of 1,300 bytes, sent 4 more times for 4 more requests.
+        let mut a = analysis("ipv6_ok_psk_responder.pcapng");
+        assert_eq!(a.sas[0].capture_side, CaptureSide::Responder);
+        cut_after(&mut a, exch::IKE_AUTH, true);
+        resize(&mut a, exch::IKE_AUTH, true, 1300);
+        repeat(&mut a, exch::IKE_AUTH, 4);
+        let sa = &a.sas[0];
+        let lost = unanswered(sa);
+        assert_eq!(lost.len(), 1);
+        assert!(lost[0].message.is_response);
+        assert_eq!(lost[0].sends, 5);
+        assert_eq!(lost[0].requests.len(), 5);
+        let (i, r) = sa.peers();
+        let b = direction_bounds(&a, sa, r, i, |_| true);
+        assert_eq!(b.unanswered.map(|u| u.size), Some(1300));
+        // The IKE_SA_INIT response crossed: the initiator went on to IKE_AUTH.
+        assert_eq!(
+            b.crossed.map(|c| c.what),
+            Some("IKE_SA_INIT response".into())
+        );
+        // Had the initiator gone on to something new, they arrived.
+        let mut a2 = analysis("ipv6_ok_psk_responder.pcapng");
+        resize(&mut a2, exch::IKE_AUTH, true, 1300);
+        repeat(&mut a2, exch::IKE_AUTH, 1);
+        for m in &mut exchange(&mut a2, exch::INFORMATIONAL).messages {
+            m.ts_ns += 10_000_000_000;
+        }
+        assert!(unanswered(&a2.sas[0]).is_empty());
+    }
 }
