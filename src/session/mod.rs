@@ -600,6 +600,9 @@ pub struct SessionBuilder {
     by_peers: HashMap<(IpAddr, IpAddr), Vec<usize>>,
     /// SAs some later attempt retries.
     retried: std::collections::HashSet<usize>,
+    /// Per initiator address, the latest SA whose responder redirected it
+    /// (RFC 5685 REDIRECT in IKE_SA_INIT or IKE_AUTH), and when.
+    redirected: HashMap<IpAddr, (usize, i64)>,
     esp: HashMap<(IpAddr, IpAddr, u32), usize>,
     /// The user's keys, when given.
     #[cfg(feature = "decrypt")]
@@ -898,6 +901,14 @@ impl SessionBuilder {
         (refused || auth_refused).then_some(sa.index)
     }
 
+    /// The attempt that redirected this initiator (RFC 5685) within the
+    /// last 60 s, not already followed: a new IKE_SA_INIT to the gateway it
+    /// was sent to retries it.
+    fn redirect_of(&self, i: Endpoint, ts: i64) -> Option<usize> {
+        let &(idx, at) = self.redirected.get(&i.addr)?;
+        ((0..=60_000_000_000).contains(&(ts - at)) && !self.retried.contains(&idx)).then_some(idx)
+    }
+
     fn on_ike(&mut self, d: &IkeDatagram<'_>) {
         let Ok(m) = &d.message else { return };
         let h = &m.header;
@@ -939,6 +950,7 @@ impl SessionBuilder {
                 let opening = h.rspi == [0; 8] && !h.is_response() && src_is_initiator;
                 let previous = if opening {
                     self.failed_attempt(i, r, seen.ts_ns, usize::MAX)
+                        .or_else(|| self.redirect_of(i, seen.ts_ns))
                 } else {
                     None
                 };
@@ -1113,6 +1125,10 @@ impl SessionBuilder {
             {
                 decrypted = decrypt_v1_fact(&mut fact, r, facts);
             }
+        }
+        if fact.is_response && !fact.from_initiator && fact.has_notify(16407) {
+            let initiator = self.a.sas[sa_idx].initiator.addr;
+            self.redirected.insert(initiator, (sa_idx, fact.ts_ns));
         }
         let sa = &mut self.a.sas[sa_idx];
         nat::observe(sa, &fact, m);
