@@ -8,6 +8,12 @@
 //! hash (the digest length tells which); the first NAT-D payload is the
 //! peer's address, the others the sender's own.
 
+mod search;
+
+pub use search::{
+    BUDGET_PER_CAPTURE, BUDGET_PER_SA, SearchStop, Searcher, SourceHash, SourceSearch,
+};
+
 use std::net::IpAddr;
 
 use sha1::Digest;
