@@ -7,6 +7,17 @@
 //! sends to). IKEv1: `HASH(CKY-I | CKY-R | IP | port)` with the negotiated
 //! hash (the digest length tells which); the first NAT-D payload is the
 //! peer's address, the others the sender's own.
+//!
+//! A source hash that matches no address seen has two readings: the
+//! sender is behind a NAT (it hashed its own private address), or it made
+//! the hash up to force UDP encapsulation (strongSwan `encap = yes`). At
+//! the initiator the capture shows the initiator's own address, so a
+//! mismatch there while the responder saw that address is the made-up
+//! hash. Elsewhere (at the responder, in between, or where the TTLs do not
+//! tell), [`conclude`] searches the private and shared ranges for the
+//! initiator's own address ([`search`]): found, it proves the NAT and
+//! names the address behind it; not found, both readings stay open and the
+//! facts say how far the search went.
 
 mod search;
 
@@ -22,7 +33,7 @@ use super::{CaptureSide, Endpoint, IkeSa, MessageFact, NatFacts};
 use crate::ike::{IkeMessage, PayloadDetail};
 
 /// Raw comparison results, kept on the SA until the analysis ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct NatChecks {
     /// The initiator's source hash matches the source seen.
     pub initiator_source: Option<bool>,
@@ -30,6 +41,9 @@ pub struct NatChecks {
     pub initiator_destination: Option<bool>,
     pub responder_source: Option<bool>,
     pub responder_destination: Option<bool>,
+    /// The initiator's source hashes that decided `initiator_source` when
+    /// they matched nothing, with their SPIs (what the search needs).
+    pub initiator_source_hash: Option<SourceHash>,
 }
 
 fn nat_hash(len: usize, ispi: &[u8; 8], rspi: &[u8; 8], ep: &Endpoint) -> Option<Vec<u8>> {
@@ -95,6 +109,22 @@ pub(crate) fn observe(sa: &mut IkeSa, fact: &MessageFact, m: &IkeMessage<'_>) {
     let s = check(&source, &fact.src);
     let d = check(&destination, &fact.dst);
     let c = &mut sa.nat_checks;
+    if fact.from_initiator && s == Some(false) && c.initiator_source.is_none() {
+        // The message that decides `initiator_source`: its hashes that
+        // ikediag can recompute, as the search needs them.
+        let hashes: Vec<Vec<u8>> = source
+            .iter()
+            .filter(|x| nat_hash(x.len(), &h.ispi, &h.rspi, &fact.src).is_some())
+            .map(|x| x.to_vec())
+            .collect();
+        c.initiator_source_hash = Some(SourceHash {
+            ispi: h.ispi,
+            rspi: h.rspi,
+            hashes,
+            seen: fact.src,
+            frame: fact.frame,
+        });
+    }
     if fact.from_initiator {
         c.initiator_source = c.initiator_source.or(s);
         c.initiator_destination = c.initiator_destination.or(d);
@@ -107,9 +137,10 @@ pub(crate) fn observe(sa: &mut IkeSa, fact: &MessageFact, m: &IkeMessage<'_>) {
     }
 }
 
-/// Turns the comparisons into conclusions once the capture side is known.
-pub(crate) fn conclude(sa: &mut IkeSa) {
-    let c = sa.nat_checks;
+/// Turns the comparisons into conclusions once the capture side is known;
+/// `searcher` carries the capture's search budget from SA to SA.
+pub(crate) fn conclude(sa: &mut IkeSa, searcher: &mut Searcher) {
+    let c = &sa.nat_checks;
     let mismatch = |x: Option<bool>| x == Some(false);
     let matched = |x: Option<bool>| x == Some(true);
     let exchanged = (c.initiator_source.is_some() || c.initiator_destination.is_some())
@@ -120,12 +151,28 @@ pub(crate) fn conclude(sa: &mut IkeSa) {
     let faked = sa.capture_side == CaptureSide::Initiator
         && mismatch(c.initiator_source)
         && matched(c.responder_destination);
+    // Anywhere else, a source hash that matches nothing while the
+    // responder's destination hash does not prove a NAT is searched for.
+    let search = match (&c.initiator_source_hash, sa.capture_side) {
+        (Some(h), side)
+            if side != CaptureSide::Initiator
+                && mismatch(c.initiator_source)
+                && !mismatch(c.responder_destination) =>
+        {
+            Some(searcher.search(h))
+        }
+        _ => None,
+    };
+    let initiator_behind_nat = match &search {
+        Some(s) => s.found.is_some(),
+        None => !faked && (mismatch(c.initiator_source) || mismatch(c.responder_destination)),
+    };
     sa.nat = NatFacts {
         exchanged,
-        initiator_behind_nat: !faked
-            && (mismatch(c.initiator_source) || mismatch(c.responder_destination)),
+        initiator_behind_nat,
         responder_behind_nat: mismatch(c.initiator_destination) || mismatch(c.responder_source),
         faked_by_initiator: faked,
         frames: std::mem::take(&mut sa.nat.frames),
+        initiator_source_search: search,
     };
 }
