@@ -386,3 +386,30 @@ fn lab_initiator_side_captures_keep_their_findings() {
         );
     }
 }
+
+/// libreswan's test network: "road" (192.1.3.209, outside every private
+/// range) behind the NAT "nic" (192.1.2.254), IKEv1 with MD5 NAT-D hashes,
+/// captured at the responder. The search cannot find 192.1.3.209 (its
+/// hash is MD5 over 192.1.3.209:500, checked by hand), so no NAT is
+/// claimed: this is the second reading, and why it is said.
+#[test]
+fn public_ikev1_md5_nat_outside_the_ranges_stays_undecided() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let r = common::report(&corpus.join("public/tcpdump/isakmp4500.pcap"));
+    let nat = &r.sas[0].nat;
+    let s = nat.initiator_source_search.as_ref().expect("searched");
+    assert_eq!(
+        (s.hash, s.found, s.stopped),
+        ("MD5", None, Some(SearchStop::Budget))
+    );
+    assert!(!nat.initiator_behind_nat);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.name == "nat-detection-faked")
+        .expect("nat-detection-faked");
+    assert_eq!(f.confidence, Confidence::Possible);
+    assert!(f.message.contains("outside those ranges"), "{}", f.message);
+}

@@ -5,8 +5,9 @@
 //! IKEv2: `SHA-1(SPIi | SPIr | IP | port)` in NAT_DETECTION_SOURCE_IP (the
 //! sender's own address) and NAT_DETECTION_DESTINATION_IP (the address it
 //! sends to). IKEv1: `HASH(CKY-I | CKY-R | IP | port)` with the negotiated
-//! hash (the digest length tells which); the first NAT-D payload is the
-//! peer's address, the others the sender's own.
+//! hash (the digest length tells which: MD5 with the `decrypt` feature,
+//! SHA-1, SHA2-256/384/512; another length is not compared); the first
+//! NAT-D payload is the peer's address, the others the sender's own.
 //!
 //! A source hash that matches no address seen has two readings: the
 //! sender is behind a NAT (it hashed its own private address), or it made
@@ -56,7 +57,9 @@ fn nat_hash(len: usize, ispi: &[u8; 8], rspi: &[u8; 8], ep: &Endpoint) -> Option
     }
     input.extend_from_slice(&ep.port.to_be_bytes());
     Some(match len {
-        16 => return None, // MD5: not worth a dependency; treated as unknown
+        // MD5 (IKEv1) with the `decrypt` feature's md-5; unknown without.
+        #[cfg(feature = "decrypt")]
+        16 => md5::Md5::digest(&input).to_vec(),
         20 => sha1::Sha1::digest(&input).to_vec(),
         32 => sha2::Sha256::digest(&input).to_vec(),
         48 => sha2::Sha384::digest(&input).to_vec(),

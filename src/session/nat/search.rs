@@ -27,11 +27,12 @@
 //! so that a peer that fakes its hash in SA after SA cannot starve the
 //! others. A search that stops says how many candidates it tried.
 //!
-//! SHA-1 (all of IKEv2, IKEv1 with SHA-1) runs the compression function on
-//! one prepared block: about 19 million candidates per CPU second with the
-//! SHA extensions, 10 million without (`docs/PERFORMANCE.md`). IKEv1's
-//! SHA-2 hashes go through the generic digest, more slowly, within the
-//! same budget; a hash of another length is not searched
+//! SHA-1 (all of IKEv2, IKEv1 with SHA-1) and MD5 (IKEv1, with the
+//! `decrypt` feature that brings md-5) run the compression function on one
+//! prepared block: SHA-1 at about 19 million candidates per CPU second
+//! with the SHA extensions, 10 million without (`docs/PERFORMANCE.md`).
+//! IKEv1's SHA-2 hashes go through the generic digest, more slowly, within
+//! the same budget; a hash of another length is not searched
 //! ([`SearchStop::UnsupportedHash`]), nor is an IPv6 address (its private
 //! space is 2^64 per prefix).
 
@@ -150,6 +151,8 @@ pub struct SourceHash {
 
 #[derive(Clone, Copy)]
 enum Algo {
+    #[cfg(feature = "decrypt")]
+    Md5,
     Sha1,
     Sha256,
     Sha384,
@@ -159,6 +162,8 @@ enum Algo {
 impl Algo {
     fn of_len(len: usize) -> Option<Algo> {
         match len {
+            #[cfg(feature = "decrypt")]
+            16 => Some(Algo::Md5),
             20 => Some(Algo::Sha1),
             32 => Some(Algo::Sha256),
             48 => Some(Algo::Sha384),
@@ -166,8 +171,18 @@ impl Algo {
             _ => None,
         }
     }
+    /// MD5 pads and outputs little-endian; the SHAs big-endian.
+    fn is_little_endian(self) -> bool {
+        #[cfg(feature = "decrypt")]
+        if let Algo::Md5 = self {
+            return true;
+        }
+        false
+    }
     fn name(self) -> &'static str {
         match self {
+            #[cfg(feature = "decrypt")]
+            Algo::Md5 => "MD5",
             Algo::Sha1 => "SHA-1",
             Algo::Sha256 => "SHA2-256",
             Algo::Sha384 => "SHA2-384",
@@ -185,38 +200,55 @@ const SHA1_H0: [u32; 5] = [
     0xC3D2_E1F0,
 ];
 
+/// MD5's initial state (RFC 1321 section 3.3).
+#[cfg(feature = "decrypt")]
+const MD5_A0: [u32; 4] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476];
+
 /// Tests candidates against the target hashes.
 struct Matcher {
     algo: Algo,
-    /// The 22-byte input (SHA-1: padded into one 64-byte block).
+    /// The 22-byte input, padded into one 64-byte block for SHA-1 and MD5.
     block: [u8; 64],
-    sha1_targets: Vec<[u32; 5]>,
+    /// The targets as the compression function's state words (SHA-1 big-
+    /// endian, five; MD5 little-endian, four and a zero).
+    words: Vec<[u32; 5]>,
     targets: Vec<Vec<u8>>,
 }
 
 impl Matcher {
     fn new(h: &SourceHash) -> Option<Matcher> {
-        let algo = Algo::of_len(h.hashes.first()?.len())?;
+        let len = h.hashes.first()?.len();
+        let algo = Algo::of_len(len)?;
         let mut block = [0u8; 64];
         block[..8].copy_from_slice(&h.ispi);
         block[8..16].copy_from_slice(&h.rspi);
-        // SHA-1 padding of a 22-byte message: 0x80, zeros, the length in
-        // bits (176) as a big-endian u64 at the end of the block.
+        // Padding of a 22-byte message: 0x80, zeros, the length in bits
+        // (176) as a u64 at the end of the block, big-endian for SHA-1
+        // (FIPS 180-4 5.1.1), little-endian for MD5 (RFC 1321 3.2).
         block[22] = 0x80;
-        block[56..].copy_from_slice(&176u64.to_be_bytes());
-        let len = h.hashes.first()?.len();
+        let little_endian = algo.is_little_endian();
+        block[56..].copy_from_slice(&if little_endian {
+            176u64.to_le_bytes()
+        } else {
+            176u64.to_be_bytes()
+        });
         let targets: Vec<Vec<u8>> = h
             .hashes
             .iter()
             .filter(|x| x.len() == len)
             .cloned()
             .collect();
-        let sha1_targets = targets
+        let words = targets
             .iter()
             .filter_map(|t| {
                 let mut w = [0u32; 5];
                 for (i, c) in t.chunks_exact(4).enumerate() {
-                    *w.get_mut(i)? = u32::from_be_bytes(c.try_into().ok()?);
+                    let c: [u8; 4] = c.try_into().ok()?;
+                    *w.get_mut(i)? = if little_endian {
+                        u32::from_le_bytes(c)
+                    } else {
+                        u32::from_be_bytes(c)
+                    };
                 }
                 Some(w)
             })
@@ -224,7 +256,7 @@ impl Matcher {
         Some(Matcher {
             algo,
             block,
-            sha1_targets,
+            words,
             targets,
         })
     }
@@ -237,7 +269,14 @@ impl Matcher {
             Algo::Sha1 => {
                 let mut st = SHA1_H0;
                 sha1::block_api::compress(&mut st, std::slice::from_ref(&self.block));
-                self.sha1_targets.contains(&st)
+                self.words.contains(&st)
+            }
+            #[cfg(feature = "decrypt")]
+            Algo::Md5 => {
+                let mut st = MD5_A0;
+                md5::block_api::compress(&mut st, std::slice::from_ref(&self.block));
+                let [a, b, c, d] = st;
+                self.words.contains(&[a, b, c, d, 0])
             }
             Algo::Sha256 => {
                 let d = sha2::Sha256::digest(input);
@@ -407,6 +446,8 @@ mod tests {
         }
         input.extend_from_slice(&e.port.to_be_bytes());
         match len {
+            #[cfg(feature = "decrypt")]
+            16 => md5::Md5::digest(&input).to_vec(),
             20 => sha1::Sha1::digest(&input).to_vec(),
             32 => sha2::Sha256::digest(&input).to_vec(),
             _ => sha2::Sha512::digest(&input).to_vec(),
@@ -481,8 +522,12 @@ mod tests {
     }
 
     #[test]
-    fn ikev1_sha2_hashes() {
-        for len in [32, 64] {
+    fn ikev1_md5_and_sha2_hashes() {
+        #[cfg(feature = "decrypt")]
+        let lens = [16, 32, 64];
+        #[cfg(not(feature = "decrypt"))]
+        let lens = [32, 64];
+        for len in lens {
             let own = ep("192.168.0.3:500");
             let r = Searcher::default().search(&source(natd(len, &own), "198.51.100.7:500"));
             assert_eq!(r.found, Some(own), "{len}");
@@ -525,7 +570,7 @@ mod tests {
 
     #[test]
     fn a_hash_of_unknown_length_is_not_searched() {
-        let r = Searcher::default().search(&source(vec![0x5a; 16], "203.0.113.66:500"));
+        let r = Searcher::default().search(&source(vec![0x5a; 24], "203.0.113.66:500"));
         assert_eq!(
             (r.found, r.searched, r.stopped),
             (None, 0, Some(SearchStop::UnsupportedHash))
