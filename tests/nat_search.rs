@@ -218,7 +218,7 @@ fn at_the_responder_a_faked_hash_gets_both_readings() {
     let f = only(&nat_findings(&a), "nat-detection-faked");
     assert_eq!(f.confidence, Confidence::Possible);
     for part in [
-        "4,194,304 of 44,171,264 candidates",
+        "2,097,152 of 44,171,264 candidates",
         "fakes NAT detection",
         "or it is behind a NAT",
         "a capture at the client",
