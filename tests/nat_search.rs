@@ -105,14 +105,16 @@ fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
 /// One IKE_SA_INIT exchange. The initiator hashes `own` (or sends
 /// `faked`) and its packets are seen from `seen` (after any NAT); the
 /// responder at `responder` hashes itself and the address it sees. The
-/// capture sits at the responder (the initiator's TTL decremented, the
-/// responder's initial) or at the initiator (the reverse).
+/// capture shows `seen` when `at_responder`, else `own`; `ttls` are those
+/// of the initiator's and the responder's packets as captured (55: routed,
+/// 64: initial), which place the capture.
 struct Exchange {
     own: Ep,
     seen: Ep,
     responder: Ep,
     faked: bool,
     at_responder: bool,
+    ttls: (u8, u8),
 }
 
 impl Exchange {
@@ -126,11 +128,12 @@ impl Exchange {
         let response = ike_sa_init(true, &natd(RSPI, self.responder), &natd(RSPI, self.seen));
         // At the initiator the capture shows its own address; at the
         // responder the address the NAT (if any) gave it.
-        let (ini, ttl_i, ttl_r) = if self.at_responder {
-            (self.seen, 55, 64)
+        let ini = if self.at_responder {
+            self.seen
         } else {
-            (self.own, 64, 55)
+            self.own
         };
+        let (ttl_i, ttl_r) = self.ttls;
         pcap(&[
             frame(ini, self.responder, ttl_i, &request),
             frame(self.responder, ini, ttl_r, &response),
@@ -166,6 +169,7 @@ const REAL_NAT: Exchange = Exchange {
     responder: (Ipv4Addr::new(203, 0, 113, 10), 500),
     faked: false,
     at_responder: true,
+    ttls: (55, 64),
 };
 
 const FAKED: Exchange = Exchange {
@@ -174,6 +178,7 @@ const FAKED: Exchange = Exchange {
     responder: (Ipv4Addr::new(203, 0, 113, 10), 500),
     faked: true,
     at_responder: true,
+    ttls: (55, 64),
 };
 
 #[test]
@@ -250,6 +255,7 @@ fn at_the_initiator_the_capture_decides_without_a_search() {
     // responder saw it unchanged.
     let a = Exchange {
         at_responder: false,
+        ttls: (64, 55),
         ..FAKED
     }
     .analysis();
@@ -263,6 +269,7 @@ fn at_the_initiator_the_capture_decides_without_a_search() {
     // A real NAT: the responder's destination hash is of another address.
     let a = Exchange {
         at_responder: false,
+        ttls: (64, 55),
         ..REAL_NAT
     }
     .analysis();
@@ -271,6 +278,24 @@ fn at_the_initiator_the_capture_decides_without_a_search() {
     assert!(sa.nat.initiator_source_search.is_none());
     assert!(sa.nat.initiator_behind_nat);
     let f = only(&nat_findings(&a), "nat-detected");
+    assert_eq!(f.confidence, Confidence::Certain);
+}
+
+#[test]
+fn on_the_initiators_link_a_faked_hash_needs_no_search() {
+    // Both peers' packets unrouted: the side is unknown, but the initiator's
+    // address in the capture is its own, and the responder saw it too.
+    let a = Exchange {
+        at_responder: false,
+        ttls: (64, 64),
+        ..FAKED
+    }
+    .analysis();
+    let sa = &a.sas[0];
+    assert_eq!(sa.capture_side, CaptureSide::Unknown);
+    assert!(sa.nat.initiator_source_search.is_none());
+    assert!(sa.nat.faked_by_initiator && !sa.nat.initiator_behind_nat);
+    let f = only(&nat_findings(&a), "nat-detection-faked");
     assert_eq!(f.confidence, Confidence::Certain);
 }
 
@@ -358,6 +383,28 @@ fn lab_both_faked_nat_seen_from_the_responder() {
         .find(|f| f.name == "nat-detection-faked")
         .expect("nat-detection-faked");
     assert_eq!(f.confidence, Confidence::Possible);
+}
+
+/// Only the initiator's packets (routed) reach the responder's capture:
+/// the side is unknown from TTLs, yet a NAT may sit on the way, and the
+/// search finds the address behind it.
+#[test]
+fn lab_both_one_sided_capture_at_the_responder_is_searched() {
+    let Some(path) = lab_both("map_e_udp500_blocked_responder.pcapng") else {
+        return;
+    };
+    let r = common::report(&path);
+    assert_eq!(r.sas[0].capture_side, CaptureSide::Unknown);
+    let s = r.sas[0]
+        .nat
+        .initiator_source_search
+        .as_ref()
+        .expect("searched");
+    assert_eq!(
+        s.found.map(|e| e.to_string()).as_deref(),
+        Some("10.8.0.23:500")
+    );
+    assert_eq!(s.seen.to_string(), "198.18.99.1:5061");
 }
 
 #[test]

@@ -12,10 +12,11 @@
 //! A source hash that matches no address seen has two readings: the
 //! sender is behind a NAT (it hashed its own private address), or it made
 //! the hash up to force UDP encapsulation (strongSwan `encap = yes`). At
-//! the initiator the capture shows the initiator's own address, so a
-//! mismatch there while the responder saw that address is the made-up
-//! hash. Elsewhere (at the responder, in between, or where the TTLs do not
-//! tell), [`conclude`] searches the private and shared ranges for the
+//! the initiator, or on its link (its packets unrouted), the capture shows
+//! the initiator's own address, so a mismatch there while the responder
+//! saw that address is the made-up hash. Where the initiator's packets were routed before the capture (at
+//! the responder, in between, or a capture of the initiator's packets
+//! alone), [`conclude`] searches the private and shared ranges for the
 //! initiator's own address ([`search`]): found, it proves the NAT and
 //! names the address behind it; not found, both readings stay open and the
 //! facts say how far the search went.
@@ -30,7 +31,7 @@ use std::net::IpAddr;
 
 use sha1::Digest;
 
-use super::{CaptureSide, Endpoint, IkeSa, MessageFact, NatFacts};
+use super::{Endpoint, IkeSa, MessageFact, NatFacts};
 use crate::ike::{IkeMessage, PayloadDetail};
 
 /// Raw comparison results, kept on the SA until the analysis ends.
@@ -140,6 +141,17 @@ pub(crate) fn observe(sa: &mut IkeSa, fact: &MessageFact, m: &IkeMessage<'_>) {
     }
 }
 
+/// Whether the initiator's first packet outside a tunnel arrived with a
+/// TTL below its initial value (as in [`super::capture_side`]): routers,
+/// and so possibly a NAT, lay between it and the capture. `None` when no
+/// such packet was seen.
+fn initiator_routed(sa: &IkeSa) -> Option<bool> {
+    sa.messages()
+        .iter()
+        .find(|m| m.from_initiator && m.tunnel.is_none())
+        .map(|m| !super::is_initial_ttl(m.ttl))
+}
+
 /// Turns the comparisons into conclusions once the capture side is known;
 /// `searcher` carries the capture's search budget from SA to SA.
 pub(crate) fn conclude(sa: &mut IkeSa, searcher: &mut Searcher) {
@@ -148,17 +160,21 @@ pub(crate) fn conclude(sa: &mut IkeSa, searcher: &mut Searcher) {
     let matched = |x: Option<bool>| x == Some(true);
     let exchanged = (c.initiator_source.is_some() || c.initiator_destination.is_some())
         && (c.responder_source.is_some() || c.responder_destination.is_some());
-    // Seen on the initiator's side of any NAT, the initiator's own hash
-    // must match what we see; if it does not while the responder saw the
-    // initiator's real address, the initiator made it up.
-    let faked = sa.capture_side == CaptureSide::Initiator
-        && mismatch(c.initiator_source)
-        && matched(c.responder_destination);
-    // Anywhere else, a source hash that matches nothing while the
-    // responder's destination hash does not prove a NAT is searched for.
-    let search = match (&c.initiator_source_hash, sa.capture_side) {
-        (Some(h), side)
-            if side != CaptureSide::Initiator
+    // Seen on the initiator's side of any NAT (its packets unrouted: at the
+    // initiator or on its link), the initiator's own hash must match what
+    // we see; if it does not while the responder saw the initiator's real
+    // address, the initiator made it up.
+    let routed = initiator_routed(sa);
+    let faked =
+        routed == Some(false) && mismatch(c.initiator_source) && matched(c.responder_destination);
+    // Where the initiator's packets were routed before the capture (at the
+    // responder, in between, or a one-sided capture of them), a NAT may
+    // sit on the way: a source hash that matches nothing, while the
+    // responder's destination hash does not already prove the NAT, is
+    // searched for.
+    let search = match &c.initiator_source_hash {
+        Some(h)
+            if routed == Some(true)
                 && mismatch(c.initiator_source)
                 && !mismatch(c.responder_destination) =>
         {

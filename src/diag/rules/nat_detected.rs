@@ -14,7 +14,7 @@ pub(crate) static RULE: Rule = Rule {
         detects: "NAT detection payloads (RFC 7296 section 2.23 NAT_DETECTION_*_IP, RFC 3947 NAT-D) \
                   whose hashes, recomputed from the addresses and ports in the capture, do not match: \
                   the address of the initiator, the responder or both is rewritten on the way. Seen \
-                  from the responder's side (or in between, or where the TTLs do not tell the side), an \
+                  where the initiator's packets were routed before the capture (at the responder, in between), an \
                   initiator source hash that matches nothing could also \
                   be made up (see `nat-detection-faked`); there the initiator's own address is searched \
                   for among the private and shared ranges, and the NAT is reported only when it is \
@@ -29,7 +29,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "ピア間に NAT がある",
     doc_ja: RuleDoc {
-        detects: "NAT 検出ペイロード (RFC 7296 2.23 節の NAT_DETECTION_*_IP、RFC 3947 の NAT-D) のハッシュを、キャプチャ上のアドレスとポートから計算し直すと一致しない: イニシエータ、レスポンダ、またはその両方のアドレスが途中で書き換えられている。レスポンダ側 (または途中、TTL から地点が分からない場合) から見ると、どれにも一致しないイニシエータの送信元ハッシュは偽装の可能性もあるため (`nat-detection-faked` を参照)、プライベートおよび共有アドレス範囲からイニシエータ自身のアドレスを探索し、見つかった場合にだけ、変換されたアドレスとともに NAT を報告する。",
+        detects: "NAT 検出ペイロード (RFC 7296 2.23 節の NAT_DETECTION_*_IP、RFC 3947 の NAT-D) のハッシュを、キャプチャ上のアドレスとポートから計算し直すと一致しない: イニシエータ、レスポンダ、またはその両方のアドレスが途中で書き換えられている。イニシエータのパケットがキャプチャ地点までにルーティングされている場合 (レスポンダ側、途中) は、どれにも一致しないイニシエータの送信元ハッシュは偽装の可能性もあるため (`nat-detection-faked` を参照)、プライベートおよび共有アドレス範囲からイニシエータ自身のアドレスを探索し、見つかった場合にだけ、変換されたアドレスとともに NAT を報告する。",
         why_it_fails: "それ自体は問題ではありません。NAT トラバーサルにより IKE は UDP 4500 に移り、ESP は UDP でカプセル化されます。UDP 4500 を開けておく必要がある理由になります。",
         evidence: "NAT-D ペイロードと、どの比較が一致しなかったか。レスポンダ側から見た場合は、ハッシュの計算に使われたイニシエータのプライベートアドレスとポート。",
         likely_causes: "一方のピアの前にあるホームルータ、モバイルキャリア、CGNAT、1 対 1 NAT のパブリックアドレスを持つクラウドの VM。",

@@ -1,7 +1,7 @@
 //! NAT003 `nat-detection-faked`: the initiator fakes NAT detection to force
 //! UDP encapsulation; certain when seen from its side, and one of two
-//! readings (a NAT whose inside address the search did not find) when seen
-//! from the responder's side, in between or from an unknown vantage point.
+//! readings (a NAT whose inside address the search did not find) where its
+//! packets were routed before the capture (at the responder, in between).
 
 use crate::diag::{Confidence, Draft, Emitter, Rule, RuleDoc, Severity, bytes};
 use crate::session::nat::{SearchStop, SourceSearch};
@@ -16,9 +16,9 @@ pub(crate) static RULE: Rule = Rule {
         detects: "The initiator's NAT_DETECTION_SOURCE_IP matches none of its addresses while the \
                   responder saw the initiator's real address and port: there is no NAT, but the \
                   initiator pretends there is (strongSwan `encap = yes`, libreswan \
-                  `encapsulation=yes`). Seen from the initiator's side this is certain. Seen from \
-                  the responder's side, in between, or where the TTLs do not tell the side, a NAT would \
-                  look the same, so ikediag searches \
+                  `encapsulation=yes`). Seen from the initiator's side (its packets unrouted) this is certain. \
+                  Where the initiator's packets were routed before the capture (at the responder, in \
+                  between), a NAT would look the same, so ikediag searches \
                   the private and shared ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, \
                   100.64.0.0/10, ports 500, 4500 and the one seen, most likely first, within a fixed budget) for the \
                   address the hash was computed over; when nothing matches, it reports both readings: \
@@ -38,7 +38,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "イニシエータが UDP カプセル化を強制するため NAT 検出を偽装している",
     doc_ja: RuleDoc {
-        detects: "イニシエータの NAT_DETECTION_SOURCE_IP が自分のどのアドレスとも一致しないのに、レスポンダはイニシエータの実際のアドレスとポートを見ている: NAT はないが、イニシエータが NAT があるように装っている (strongSwan の `encap = yes`、libreswan の `encapsulation=yes`)。イニシエータ側から見た場合は確実です。レスポンダ側、途中、または TTL から地点が分からない場合は NAT があっても同じに見えるため、ikediag はプライベートおよび共有アドレス範囲 (10.0.0.0/8、172.16.0.0/12、192.168.0.0/16、100.64.0.0/10、ポート 500、4500 と観測されたポート、可能性の高い順、決まった予算内) からハッシュの計算に使われたアドレスを探索し、何も一致しなければ 2 通りの解釈を示します: すべての候補を試した場合は likely、予算で探索を打ち切った場合は possible。",
+        detects: "イニシエータの NAT_DETECTION_SOURCE_IP が自分のどのアドレスとも一致しないのに、レスポンダはイニシエータの実際のアドレスとポートを見ている: NAT はないが、イニシエータが NAT があるように装っている (strongSwan の `encap = yes`、libreswan の `encapsulation=yes`)。イニシエータ側 (パケットがルーティングされていない) から見た場合は確実です。イニシエータのパケットがキャプチャ地点までにルーティングされている場合 (レスポンダ側、途中) は NAT があっても同じに見えるため、ikediag はプライベートおよび共有アドレス範囲 (10.0.0.0/8、172.16.0.0/12、192.168.0.0/16、100.64.0.0/10、ポート 500、4500 と観測されたポート、可能性の高い順、決まった予算内) からハッシュの計算に使われたアドレスを探索し、何も一致しなければ 2 通りの解釈を示します: すべての候補を試した場合は likely、予算で探索を打ち切った場合は possible。",
         why_it_fails: "問題ではありません。ESP を UDP 4500 に入れるための設定で、ESP を遮断するファイアウォールを越えるために意図的に使われることが多いです。",
         evidence: "IKE_SA_INIT の NAT 検出ペイロードと、観測されたアドレス。レスポンダ側からは、探索で試した候補の数。",
         likely_causes: "UDP カプセル化を強制する設定。strongSwan のユーザ空間 IPsec を使うクライアント (Android アプリ) は常にこれを行います。レスポンダ側から見た場合のみ: 自分のアドレスかポートが探索範囲の外にある、NAT の背後のクライアント。",
@@ -74,8 +74,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     }
 }
 
-/// Seen from the responder's side (or in between, or from where the TTLs do
-/// not tell) with no address found behind the hash: both readings.
+/// Seen where the initiator's packets were routed (at the responder, in
+/// between) with no address found behind the hash: both readings.
 fn undecided(sa: &IkeSa, s: &SourceSearch, e: &mut Emitter<'_>) {
     let payload = if sa.version == 1 {
         "NAT-D payload"
