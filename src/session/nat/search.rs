@@ -9,8 +9,8 @@
 //! order, most likely first:
 //!
 //! 1. hints, outside the budget and not counted as candidates (at most 50):
-//!    the address seen with the other ports (a NAT that changes only the
-//!    port), and the addresses this capture's earlier searches recovered;
+//!    the addresses this capture's earlier searches recovered, then the
+//!    address seen with the other ports (a NAT that changes only the port);
 //! 2. the home and office LANs (tier A): 192.168.0.0/16, and in 10.0.0.0/8
 //!    and 172.16.0.0/12 every /22 whose third octet is 0-3 (10.0.0.x,
 //!    10.0.1.x, 10.1.1.x, 10.8.0.x, 172.17.0.x, ...), with port 500, then
@@ -302,7 +302,7 @@ impl Matcher {
 #[derive(Debug, Clone)]
 pub struct Searcher {
     per_sa: u64,
-    /// Hashes the capture may still compute.
+    /// Candidates the capture may still hash.
     left: u64,
     hints: Vec<Ipv4Addr>,
 }
@@ -323,7 +323,7 @@ impl Searcher {
         }
     }
 
-    /// Hashes the capture may still compute.
+    /// Candidates the capture may still hash.
     pub fn left(&self) -> u64 {
         self.left
     }
@@ -367,8 +367,8 @@ impl Searcher {
             SearchStop::Budget
         };
         let found = 'search: {
-            // Hints: the address seen with the other ports, then the
-            // addresses recovered earlier (those first).
+            // Hints: the addresses recovered earlier (the latest first),
+            // then the address seen with the other ports.
             let mut hints: Vec<(u32, u16)> = Vec::new();
             for a in self.hints.iter().rev() {
                 for &p in &out.ports {
