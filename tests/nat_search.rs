@@ -206,6 +206,11 @@ fn at_the_responder_a_real_nat_is_proven_by_the_private_address() {
         f.message_ja
             .contains("192.168.1.77:500 を 198.51.100.7:1024 に変換する NAT")
     );
+    assert!(
+        f.vantage.reading.contains("after the NAT"),
+        "{:?}",
+        f.vantage
+    );
 }
 
 #[test]
@@ -231,6 +236,11 @@ fn at_the_responder_a_faked_hash_gets_both_readings() {
         assert!(f.message.contains(part), "{part}: {}", f.message);
     }
     assert!(f.message_ja.contains("2 通りの解釈"));
+    assert!(
+        f.vantage.reading.contains("made-up hash"),
+        "{:?}",
+        f.vantage
+    );
 }
 
 #[test]
@@ -297,6 +307,7 @@ fn on_the_initiators_link_a_faked_hash_needs_no_search() {
     assert!(sa.nat.faked_by_initiator && !sa.nat.initiator_behind_nat);
     let f = only(&nat_findings(&a), "nat-detection-faked");
     assert_eq!(f.confidence, Confidence::Certain);
+    assert!(f.vantage.reading.contains("unrouted"), "{:?}", f.vantage);
 }
 
 fn addresses_leak(r: &Report, addrs: &[&str]) {

@@ -121,6 +121,16 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 format!("NAT 検出 (キャプチャ上のアドレスから再計算) によると、{side_ja}"),
             ),
         };
+        // Only the recovered address depends on where the capture sits.
+        let (reading, reading_ja) = if recovered.is_some() {
+            (
+                "the initiator's packets reach this point routed, after the NAT; its hash names the address it \
+                 had before it",
+                "イニシエータのパケットはルーティングされて NAT の後でこの地点に届いています。ハッシュは NAT の前のアドレスを示しています",
+            )
+        } else {
+            ("", "")
+        };
         let ja = format!(
             "{how_ja}。{}",
             if natt {
@@ -143,7 +153,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 n.frames.clone(),
             )
             .ja(ja)
-            .sa(sa),
+            .sa(sa)
+            .seen_from(reading, reading_ja),
         );
     }
 }

@@ -64,7 +64,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     "{} が自分のどのアドレスとも一致しない NAT_DETECTION_SOURCE_IP を送り、一方レスポンダはその実際のアドレスを見ています: UDP カプセル化を強制するために NAT 検出を偽装しています (strongSwan の encap=yes)",
                     sa.initiator.addr
                 ))
-                .sa(sa),
+                .sa(sa)
+                .seen_from(
+                    "the initiator's packets reach this point unrouted, so the address in the capture is its own",
+                    "イニシエータのパケットはルーティングされずにこの地点に届いているので、キャプチャ上のアドレスはイニシエータ自身のものです",
+                ),
             );
         } else if let Some(s) = &sa.nat.initiator_source_search
             && s.found.is_none()
@@ -182,6 +186,11 @@ fn undecided(sa: &IkeSa, s: &SourceSearch, e: &mut Emitter<'_>) {
             s.seen
         ))
         .confidence(confidence)
-        .sa(sa),
+        .sa(sa)
+        .seen_from(
+            "the initiator's packets reach this point routed, so a NAT may lie on the way, and a made-up hash \
+             looks the same as one over an inside address the search did not try",
+            "イニシエータのパケットはルーティングされてこの地点に届いているので途中に NAT がある可能性があり、偽装されたハッシュと、探索で試さなかった内側アドレスのハッシュは同じに見えます",
+        ),
     );
 }
