@@ -14,7 +14,9 @@
 //! `name-N`), each value of a certificate's subject and issuer except the
 //! country, subjectAltName entries, certificate serial numbers
 //! (`redacted`) and the CA key hashes of certificate requests (`ca-key-N`);
-//! traffic selectors and configuration attributes go through the address
+//! traffic selectors, configuration attributes and the addresses of the
+//! NAT detection search (the initiator's private address recovered from
+//! its hash, and the address it was seen with) go through the address
 //! mapping.
 
 use std::collections::BTreeMap;
@@ -305,6 +307,12 @@ impl Redactor {
             }
         }
         for sa in &mut r.sas {
+            if let Some(s) = &mut sa.nat.initiator_source_search {
+                s.seen.addr = self.addr(s.seen.addr);
+                if let Some(f) = &mut s.found {
+                    f.addr = self.addr(f.addr);
+                }
+            }
             sa.initiator = self.text(&sa.initiator);
             sa.responder = self.text(&sa.responder);
             sa.summary = self.text(&sa.summary);

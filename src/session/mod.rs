@@ -231,6 +231,9 @@ pub struct NatFacts {
     pub faked_by_initiator: bool,
     /// Frames of the NAT-D payloads compared.
     pub frames: Vec<u64>,
+    /// The search for the address behind an initiator source hash that
+    /// matched nothing, when one ran (see `nat::conclude`).
+    pub initiator_source_search: Option<nat::SourceSearch>,
 }
 
 /// Where the capture was taken relative to the IKE peers.
@@ -1330,9 +1333,10 @@ impl SessionBuilder {
         let mut retx: Vec<TcpRetransmission> = self.retx.drain().map(|(_, v)| v).collect();
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
+        let mut nat_search = nat::Searcher::default();
         for sa in &mut self.a.sas {
             derive_sa_facts(sa, &self.a.esp_flows);
-            nat::conclude(sa);
+            nat::conclude(sa, &mut nat_search);
             sa.peers = reveal::peers(sa);
             sa.child_sas = reveal::children(sa);
         }
