@@ -5,11 +5,14 @@
 //! Contract: [`Decoder::frame`] takes one frame at a time and calls the
 //! [`Sink`] for every event it finds; nothing is allocated for frames that
 //! carry none of these. Bad packets become [`DecodeAnomaly`] calls on the
-//! sink, never errors or panics. Time is the capture's time only.
+//! sink, never errors or panics. Time is the capture's time only, placed
+//! on a non-decreasing timeline ([`quality`]).
 //!
 //! What counts as IKE on the IKE ports: a payload whose IKE header is
 //! plausible, whatever the other port; a malformed one only where the port
 //! pair leaves no other reading (`is_ike` below, `docs/architecture.md`).
+
+pub mod quality;
 
 use std::net::IpAddr;
 
@@ -21,6 +24,7 @@ use crate::wire::ip::{self, IpPacket};
 use crate::wire::link::{self, LinkError, NetKind};
 use crate::wire::tcp;
 use crate::wire::udp::{self, IkePortPayload, PortRole};
+pub use quality::TimeStep;
 
 /// How IKE travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -51,7 +55,12 @@ pub struct Seen<'a> {
     pub frame: u64,
     /// Every frame the packet came from (one unless IP-fragmented).
     pub frames: &'a [u64],
+    /// Time on the capture's timeline made non-decreasing
+    /// ([`quality::Timeline`]); equal to `stamp_ns` unless the capture's
+    /// time stamps go backwards.
     pub ts_ns: i64,
+    /// The frame's own time stamp, as the file has it.
+    pub stamp_ns: i64,
     pub src: IpAddr,
     pub dst: IpAddr,
     /// IP payload length (after reassembly), i.e. the transport header and data.
@@ -176,6 +185,8 @@ pub trait Sink {
     fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
+    /// A frame stamped earlier than the frame before it.
+    fn time_step_back(&mut self, _s: &TimeStep) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
     /// The end of the capture was reached (or a read error stopped it).
     fn end(&mut self, _stats: &DecodeStats) {}
@@ -186,6 +197,8 @@ pub trait Sink {
 pub struct DecodeStats {
     pub frames: u64,
     pub bytes: u64,
+    /// First and last time of the capture on its non-decreasing timeline
+    /// (see [`quality::Timeline`]): `last_ts_ns >= first_ts_ns`.
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
     pub ip_packets: u64,
@@ -200,6 +213,8 @@ pub struct DecodeStats {
     pub tunnelled_packets: u64,
     pub anomalies: u64,
     pub incomplete_fragment_sets: u64,
+    /// Frames stamped earlier than the frame before them.
+    pub time_steps_back: u64,
 }
 
 /// Decoder settings, parsed from flags by the CLI.
@@ -216,6 +231,7 @@ pub struct Decoder {
     defrag: Defragmenter,
     stats: DecodeStats,
     next_expire_ns: i64,
+    timeline: quality::Timeline,
 }
 
 /// How often (in capture time) expired fragment sets are collected.
@@ -228,6 +244,7 @@ const MAX_TUNNEL_DEPTH: u8 = 4;
 struct Ctx<'f> {
     frame: u64,
     ts_ns: i64,
+    stamp_ns: i64,
     truncated: bool,
     tunnel: Option<Tunnel>,
     depth: u8,
@@ -242,6 +259,7 @@ impl Decoder {
             defrag,
             stats: DecodeStats::default(),
             next_expire_ns: i64::MIN,
+            timeline: quality::Timeline::default(),
         }
     }
 
@@ -254,17 +272,22 @@ impl Decoder {
         let st = &mut self.stats;
         st.frames += 1;
         st.bytes += f.data.len() as u64;
-        if st.first_ts_ns.is_none() {
-            st.first_ts_ns = Some(f.ts_ns);
+        let (ts_ns, step) = self.timeline.place(f.number, f.ts_ns);
+        if let Some(step) = step {
+            st.time_steps_back += 1;
+            sink.time_step_back(&step);
         }
-        st.last_ts_ns = Some(f.ts_ns);
+        if st.first_ts_ns.is_none() {
+            st.first_ts_ns = Some(ts_ns);
+        }
+        st.last_ts_ns = Some(ts_ns);
         let truncated = (f.data.len() as u64) < u64::from(f.orig_len);
         if truncated {
             st.truncated_frames += 1;
         }
-        if f.ts_ns >= self.next_expire_ns {
-            self.next_expire_ns = f.ts_ns.saturating_add(EXPIRE_EVERY_NS);
-            for set in self.defrag.expire(f.ts_ns) {
+        if ts_ns >= self.next_expire_ns {
+            self.next_expire_ns = ts_ns.saturating_add(EXPIRE_EVERY_NS);
+            for set in self.defrag.expire(ts_ns) {
                 self.stats.incomplete_fragment_sets += 1;
                 sink.incomplete_fragments(&set);
             }
@@ -286,7 +309,8 @@ impl Decoder {
         let frames = [f.number];
         let ctx = Ctx {
             frame: f.number,
-            ts_ns: f.ts_ns,
+            ts_ns,
+            stamp_ns: f.ts_ns,
             truncated,
             tunnel: None,
             depth: 0,
@@ -381,6 +405,7 @@ impl Decoder {
             frame: ctx.frame,
             frames: ctx.frames,
             ts_ns: ctx.ts_ns,
+            stamp_ns: ctx.stamp_ns,
             src: p.src,
             dst: p.dst,
             ip_payload_len: p.payload_declared_len,

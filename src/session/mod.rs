@@ -12,6 +12,7 @@
 
 pub mod esp_inner;
 pub mod nat;
+pub mod quality;
 pub mod reveal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -524,6 +525,8 @@ pub struct Analysis {
     pub truncated_ike_frames: Vec<u64>,
     /// What the user's keys did, when keys were given.
     pub decryption: Option<DecryptionFacts>,
+    /// Time going backwards.
+    pub quality: quality::CaptureQuality,
 }
 
 /// Decryption with the user's keys (`--keys`, or key tables beside the
@@ -1533,6 +1536,9 @@ impl Sink for SessionBuilder {
             }
             None => flow.push(d.seq, d.seen.frame),
         }
+    }
+    fn time_step_back(&mut self, s: &crate::decode::TimeStep) {
+        self.a.quality.on_time_step(s);
     }
     fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
         let e = self

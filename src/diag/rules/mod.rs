@@ -8,6 +8,7 @@ mod authentication_failed;
 mod capture_gap;
 mod capture_no_ike;
 mod capture_one_sided;
+mod capture_time_backwards;
 mod capture_truncated_packets;
 mod certificate_validity;
 mod child_sa_failed;
@@ -55,6 +56,7 @@ pub static ALL: &[&Rule] = &[
     &capture_no_ike::RULE,
     &capture_one_sided::RULE,
     &capture_truncated_packets::RULE,
+    &capture_time_backwards::RULE,
     &capture_gap::RULE,
     &esp_one_way::RULE,
     &ike_no_response::RULE,
@@ -179,6 +181,24 @@ impl Pending<'_> {
             format!("{} message {}", self.exchange.name, self.v1_position())
         }
     }
+}
+
+/// A frame stamped this much or more before the frame before it is a step
+/// back in time (`capture-time-backwards`); smaller steps only reorder
+/// packets captured at nearly the same time.
+pub(crate) const TIME_STEP_NS: i64 = 1_000_000;
+
+/// The time from frame `from` to frame `to` (later in the file) is
+/// unknown: the time stamps step back by [`TIME_STEP_NS`] or more in
+/// between, and the decoder's timeline took each such step as no time at
+/// all. Intervals across a step are no evidence of "right after".
+pub(crate) fn time_unknown_between(a: &Analysis, from: u64, to: u64) -> bool {
+    let q = &a.quality;
+    let kept_all = q.time_steps_total <= q.time_steps.len() as u64;
+    q.time_steps
+        .iter()
+        .any(|s| s.back_ns >= TIME_STEP_NS && s.frame > from && s.frame <= to)
+        || (!kept_all && q.time_steps.last().is_none_or(|s| s.frame < to))
 }
 
 /// How many messages a complete IKEv1 exchange has.

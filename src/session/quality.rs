@@ -1,0 +1,54 @@
+//! The capture's own quality, as facts: time stamps that go backwards.
+//!
+//! Contract: [`CaptureQuality`] records what the decoder reported (see
+//! `crate::decode::quality`), capped so memory stays flat on huge captures,
+//! and judges nothing; the `CAP` rules in `diag` do. Times elsewhere in the
+//! [`super::Analysis`] are on the decoder's non-decreasing timeline.
+
+use serde::Serialize;
+
+use crate::decode::TimeStep;
+
+/// Time steps kept (the rest are counted).
+pub const MAX_KEPT: usize = 1_000;
+
+/// A frame stamped earlier than the frame before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeStepFact {
+    pub frame: u64,
+    pub previous_frame: u64,
+    /// How much earlier than the previous frame it is stamped.
+    pub back_ns: i64,
+    /// Its own stamp, and the time it was given on the timeline.
+    pub stamp_ns: i64,
+    pub placed_ns: i64,
+}
+
+/// The capture's quality facts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaptureQuality {
+    /// Frames stamped earlier than the frame before, the first [`MAX_KEPT`].
+    pub time_steps: Vec<TimeStepFact>,
+    pub time_steps_total: u64,
+    /// The largest step back.
+    pub time_step_max: Option<TimeStepFact>,
+}
+
+impl CaptureQuality {
+    pub(crate) fn on_time_step(&mut self, s: &TimeStep) {
+        let fact = TimeStepFact {
+            frame: s.frame,
+            previous_frame: s.previous_frame,
+            back_ns: s.back_ns,
+            stamp_ns: s.stamp_ns,
+            placed_ns: s.placed_ns,
+        };
+        self.time_steps_total += 1;
+        if self.time_step_max.is_none_or(|m| s.back_ns > m.back_ns) {
+            self.time_step_max = Some(fact);
+        }
+        if self.time_steps.len() < MAX_KEPT {
+            self.time_steps.push(fact);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Capture artefacts must not be taken for network behaviour (issue 11).
+//!
+//! Real lab captures are altered the way captures go wrong, in memory, and
+//! analysed: a block of frames stamped 2,410.865 s too early (a clock
+//! step). The verdict (outcome and failed exchange) must stay the
+//! original's, with a capture-quality finding added.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use ikediag::capture::CaptureReader;
+use ikediag::decode::DecodeConfig;
+use ikediag::diag::RuleSelection;
+use ikediag::diag::verdict::Outcome;
+use ikediag::report::Report;
+use ikediag::session::KeySource;
+
+/// One record of a classic little-endian microsecond pcap.
+#[derive(Clone)]
+struct Rec {
+    ts_us: i64,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// The global header and the records of a lab capture (all are
+/// little-endian microsecond pcap).
+fn read_pcap(path: &Path) -> (Vec<u8>, Vec<Rec>) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(u32_at(&b, 0), 0xa1b2_c3d4, "{}", path.display());
+    let mut recs = Vec::new();
+    let mut off = 24;
+    while off + 16 <= b.len() {
+        let incl = u32_at(&b, off + 8) as usize;
+        recs.push(Rec {
+            ts_us: i64::from(u32_at(&b, off)) * 1_000_000 + i64::from(u32_at(&b, off + 4)),
+            orig_len: u32_at(&b, off + 12),
+            data: b[off + 16..off + 16 + incl].to_vec(),
+        });
+        off += 16 + incl;
+    }
+    (b[..24].to_vec(), recs)
+}
+
+fn write_pcap(header: &[u8], recs: &[Rec]) -> Vec<u8> {
+    let mut out = header.to_vec();
+    for r in recs {
+        out.extend_from_slice(&((r.ts_us / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((r.ts_us % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&r.orig_len.to_le_bytes());
+        out.extend_from_slice(&r.data);
+    }
+    out
+}
+
+/// Analyses capture bytes as `ikediag analyze --no-auto-keys` does.
+fn report(name: &str, bytes: Vec<u8>) -> Report {
+    let path = PathBuf::from(name);
+    let mut reader =
+        CaptureReader::from_read(path.clone(), Box::new(Cursor::new(bytes))).expect("a capture");
+    ikediag::report::of_capture(
+        &path,
+        &mut reader,
+        DecodeConfig::default(),
+        &KeySource::default(),
+        &RuleSelection::default(),
+    )
+}
+
+fn report_file(path: &Path) -> Report {
+    report(
+        &path.file_name().unwrap().to_string_lossy(),
+        std::fs::read(path).unwrap(),
+    )
+}
+
+/// Finding names and severities, sorted, without the capture-quality ones.
+fn findings_but_capture(r: &Report) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r
+        .findings
+        .iter()
+        .filter(|f| !f.code.starts_with("CAP"))
+        .map(|f| (f.name.to_string(), f.severity.as_str().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn has(r: &Report, name: &str) -> bool {
+    r.findings.iter().any(|f| f.name == name)
+}
+
+fn lab_captures(what: &str) -> Vec<PathBuf> {
+    let Some(lab) = common::lab_dir(what) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = std::fs::read_dir(lab)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// What must not change when a capture artefact is added.
+fn assert_same_diagnosis(name: &str, orig: &Report, alt: &Report) {
+    assert_eq!(alt.verdict.outcome, orig.verdict.outcome, "{name}: outcome");
+    assert_eq!(
+        alt.verdict.failed_exchange, orig.verdict.failed_exchange,
+        "{name}: failed exchange"
+    );
+    assert_eq!(alt.verdict.cause, orig.verdict.cause, "{name}: cause");
+    assert_eq!(
+        findings_but_capture(alt),
+        findings_but_capture(orig),
+        "{name}: findings"
+    );
+    assert_eq!(alt.sas.len(), orig.sas.len(), "{name}: IKE SAs");
+    assert_eq!(
+        alt.stats.retransmissions, orig.stats.retransmissions,
+        "{name}: retransmissions"
+    );
+    assert_eq!(
+        alt.stats.ike_messages, orig.stats.ike_messages,
+        "{name}: IKE messages"
+    );
+    assert_eq!(
+        alt.stats.incomplete_fragment_sets, orig.stats.incomplete_fragment_sets,
+        "{name}: incomplete fragment sets"
+    );
+}
+
+/// The clock step of the issue: frames stamped 2,410.865 s (40 minutes)
+/// too early.
+const STEP_US: i64 = 2_410_865_000;
+
+/// Frames `from..=to` (1-based) stamped `STEP_US` too early.
+fn clock_step(recs: &[Rec], from: usize, to: usize) -> Vec<Rec> {
+    let mut v = recs.to_vec();
+    for r in v.iter_mut().take(to).skip(from - 1) {
+        r.ts_us -= STEP_US;
+    }
+    v
+}
+
+#[test]
+fn a_block_stamped_2410_s_too_early_changes_no_verdict() {
+    let files = lab_captures("clock-step test");
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (hdr, recs) = read_pcap(path);
+        let orig = report_file(path);
+        let n = recs.len();
+        // The middle third, and the second half to the end.
+        for (from, to) in [(n / 3 + 1, 2 * n / 3), (n / 2 + 1, n)] {
+            if to < from || from < 2 {
+                continue;
+            }
+            let what = format!("{name} frames {from}-{to} stamped early");
+            let alt = report(&name, write_pcap(&hdr, &clock_step(&recs, from, to)));
+            assert_same_diagnosis(&what, &orig, &alt);
+            let f = alt
+                .findings
+                .iter()
+                .find(|f| f.name == "capture-time-backwards")
+                .unwrap_or_else(|| panic!("{what}: no capture-time-backwards"));
+            assert!(f.frames.contains(&(from as u64)), "{what}: {:?}", f.frames);
+            assert!(alt.capture.duration_s >= 0.0, "{what}");
+            assert!(
+                alt.capture.duration_s <= orig.capture.duration_s,
+                "{what}: {} s",
+                alt.capture.duration_s
+            );
+            let text = ikediag::report::text::render(&alt, 200);
+            assert!(!text.contains("over -"), "{what}: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_clock_step_right_after_ike_auth_is_not_an_immediate_teardown() {
+    // ok_cert_fragmented: IKE_AUTH answered in frames 9-11, the Delete
+    // 0.54 s later (frame 12). Stamped early from frame 12 on, the Delete
+    // lands at the time of frame 11 on the timeline: "0 µs later" must not
+    // read as the initiator rejecting the certificate.
+    let files = lab_captures("clock-step-after-IKE_AUTH test");
+    let Some(path) = files
+        .iter()
+        .find(|p| p.ends_with("ok_cert_fragmented.pcap"))
+    else {
+        return;
+    };
+    let (hdr, recs) = read_pcap(path);
+    let orig = report_file(path);
+    let alt = report(
+        "ok_cert_fragmented.pcap",
+        write_pcap(&hdr, &clock_step(&recs, 12, recs.len())),
+    );
+    assert_eq!(orig.verdict.outcome, Outcome::Success);
+    assert_same_diagnosis("ok_cert_fragmented stepped at 12", &orig, &alt);
+    assert!(has(&alt, "capture-time-backwards"));
+}
