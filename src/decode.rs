@@ -6,7 +6,8 @@
 //! [`Sink`] for every event it finds; nothing is allocated for frames that
 //! carry none of these. Bad packets become [`DecodeAnomaly`] calls on the
 //! sink, never errors or panics. Time is the capture's time only, placed
-//! on a non-decreasing timeline ([`quality`]).
+//! on a non-decreasing timeline, and a frame the capture holds twice is
+//! reported and dropped before reassembly ([`quality`]).
 //!
 //! What counts as IKE on the IKE ports: a payload whose IKE header is
 //! plausible, whatever the other port; a malformed one only where the port
@@ -24,7 +25,7 @@ use crate::wire::ip::{self, IpPacket};
 use crate::wire::link::{self, LinkError, NetKind};
 use crate::wire::tcp;
 use crate::wire::udp::{self, IkePortPayload, PortRole};
-pub use quality::TimeStep;
+pub use quality::{DuplicateFrame, TimeStep};
 
 /// How IKE travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -185,6 +186,9 @@ pub trait Sink {
     fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
+    /// A frame that repeats an earlier one: it is not decoded further
+    /// unless [`DecodeConfig::keep_duplicates`].
+    fn duplicate_frame(&mut self, _d: &DuplicateFrame) {}
     /// A frame stamped earlier than the frame before it.
     fn time_step_back(&mut self, _s: &TimeStep) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
@@ -213,6 +217,8 @@ pub struct DecodeStats {
     pub tunnelled_packets: u64,
     pub anomalies: u64,
     pub incomplete_fragment_sets: u64,
+    /// Frames dropped as copies of an earlier frame.
+    pub duplicate_frames: u64,
     /// Frames stamped earlier than the frame before them.
     pub time_steps_back: u64,
 }
@@ -223,6 +229,11 @@ pub struct DecodeConfig {
     /// Extra UDP/TCP ports treated like 4500 (non-ESP marker framing).
     pub extra_ports: Vec<u16>,
     pub defrag: DefragConfig,
+    /// Decode frames that repeat an earlier one like any other frame (they
+    /// are still reported with [`Sink::duplicate_frame`]): the `messages`
+    /// listing shows every frame, as tshark does. By default they are
+    /// dropped before reassembly.
+    pub keep_duplicates: bool,
 }
 
 /// Streaming decoder state: the reassembler and counters.
@@ -232,6 +243,7 @@ pub struct Decoder {
     stats: DecodeStats,
     next_expire_ns: i64,
     timeline: quality::Timeline,
+    duplicates: quality::Duplicates,
 }
 
 /// How often (in capture time) expired fragment sets are collected.
@@ -260,6 +272,7 @@ impl Decoder {
             stats: DecodeStats::default(),
             next_expire_ns: i64::MIN,
             timeline: quality::Timeline::default(),
+            duplicates: quality::Duplicates::default(),
         }
     }
 
@@ -277,6 +290,7 @@ impl Decoder {
             st.time_steps_back += 1;
             sink.time_step_back(&step);
         }
+        self.duplicates.note_stamp(f.ts_ns);
         if st.first_ts_ns.is_none() {
             st.first_ts_ns = Some(ts_ns);
         }
@@ -334,6 +348,25 @@ impl Decoder {
                 return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpMalformed);
             }
         };
+        if ctx.depth == 0 && !quality::is_host_control(&p) {
+            // From the IP header to its end (no link padding after it).
+            let len = usize::try_from(p.datagram_len).unwrap_or(usize::MAX);
+            let bytes = data.get(..len).unwrap_or(data);
+            let d = self.duplicates.check(
+                ctx.frame,
+                ctx.ts_ns,
+                bytes,
+                u64::from(p.datagram_len),
+                quality::head_identifies(&p),
+            );
+            if let Some(d) = d {
+                self.stats.duplicate_frames += 1;
+                sink.duplicate_frame(&d);
+                if !self.config.keep_duplicates {
+                    return;
+                }
+            }
+        }
         self.stats.ip_packets += 1;
         // AH seen (a fragmented one keeps it until reassembly: counted
         // on its first fragment, as before).

@@ -1,7 +1,8 @@
 //! Capture artefacts must not be taken for network behaviour (issue 11).
 //!
 //! Real lab captures are altered the way captures go wrong, in memory, and
-//! analysed: a block of frames stamped 2,410.865 s too early (a clock
+//! analysed: every frame copied 9 µs later (a mirror port, `tcpdump -i any`
+//! on a bridge), and a block of frames stamped 2,410.865 s too early (a clock
 //! step). The verdict (outcome and failed exchange) must stay the
 //! original's, with a capture-quality finding added.
 
@@ -207,4 +208,71 @@ fn a_clock_step_right_after_ike_auth_is_not_an_immediate_teardown() {
     assert_eq!(orig.verdict.outcome, Outcome::Success);
     assert_same_diagnosis("ok_cert_fragmented stepped at 12", &orig, &alt);
     assert!(has(&alt, "capture-time-backwards"));
+}
+
+/// Every frame followed by a copy of itself 9 µs later; on Ethernet the
+/// copy's source address differs (seen on another port of a bridge).
+fn doubled(header: &[u8], recs: &[Rec]) -> Vec<Rec> {
+    let ethernet = u32_at(header, 20) == 1;
+    let mut v = Vec::new();
+    for r in recs {
+        v.push(r.clone());
+        let mut copy = r.clone();
+        copy.ts_us += 9;
+        if ethernet && let Some(b) = copy.data.get_mut(11) {
+            *b ^= 0x5a;
+        }
+        v.push(copy);
+    }
+    v
+}
+
+#[test]
+fn every_frame_twice_changes_no_verdict_and_no_count() {
+    let files = lab_captures("duplicate-frames test");
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (hdr, recs) = read_pcap(path);
+        let orig = report_file(path);
+        let alt = report(&name, write_pcap(&hdr, &doubled(&hdr, &recs)));
+        let what = format!("{name} doubled");
+        assert_same_diagnosis(&what, &orig, &alt);
+        assert_eq!(alt.capture.frames, 2 * orig.capture.frames, "{what}");
+        if orig.stats.ike_messages > 0 {
+            let f = alt
+                .findings
+                .iter()
+                .find(|f| f.name == "capture-duplicate-frames")
+                .unwrap_or_else(|| panic!("{what}: no capture-duplicate-frames"));
+            // The first IKE frame's copy is cited beside it.
+            assert!(f.frames.len() >= 2, "{what}: {:?}", f.frames);
+            assert!(f.message.contains("9 µs"), "{what}: {}", f.message);
+        }
+    }
+}
+
+#[test]
+fn the_sample_twice_over_is_the_sample() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/mtu_blackhole.pcap");
+    let (hdr, recs) = read_pcap(&path);
+    let orig = report_file(&path);
+    let alt = report(
+        "mtu_blackhole.pcap",
+        write_pcap(&hdr, &doubled(&hdr, &recs)),
+    );
+    assert_same_diagnosis("mtu_blackhole doubled", &orig, &alt);
+    let f = alt
+        .findings
+        .iter()
+        .find(|f| f.name == "capture-duplicate-frames")
+        .expect("capture-duplicate-frames");
+    // Every IKE message and fragment twice (the hosts' own MLD reports
+    // are not compared).
+    assert!(
+        f.message
+            .contains(&format!("of the {} frames are copies", 2 * recs.len())),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("9 µs later"), "{}", f.message);
 }

@@ -525,7 +525,7 @@ pub struct Analysis {
     pub truncated_ike_frames: Vec<u64>,
     /// What the user's keys did, when keys were given.
     pub decryption: Option<DecryptionFacts>,
-    /// Time going backwards.
+    /// Duplicate frames and time going backwards.
     pub quality: quality::CaptureQuality,
 }
 
@@ -1536,6 +1536,9 @@ impl Sink for SessionBuilder {
             }
             None => flow.push(d.seq, d.seen.frame),
         }
+    }
+    fn duplicate_frame(&mut self, d: &crate::decode::DuplicateFrame) {
+        self.a.quality.on_duplicate(d);
     }
     fn time_step_back(&mut self, s: &crate::decode::TimeStep) {
         self.a.quality.on_time_step(s);

@@ -1,16 +1,27 @@
-//! The capture's own quality, as facts: time stamps that go backwards.
+//! The capture's own quality, as facts: frames it holds twice and time
+//! stamps that go backwards.
 //!
 //! Contract: [`CaptureQuality`] records what the decoder reported (see
 //! `crate::decode::quality`), capped so memory stays flat on huge captures,
-//! and judges nothing; the `CAP` rules in `diag` do. Times elsewhere in the
-//! [`super::Analysis`] are on the decoder's non-decreasing timeline.
+//! and judges nothing; the `CAP` rules in `diag` do. Duplicate frames were
+//! already dropped by the decoder, so nothing else in the [`super::Analysis`]
+//! counts them; times elsewhere are on the decoder's non-decreasing
+//! timeline.
 
 use serde::Serialize;
 
-use crate::decode::TimeStep;
+use crate::decode::{DuplicateFrame, TimeStep};
 
-/// Time steps kept (the rest are counted).
+/// Duplicate frames and time steps kept (the rest are counted).
 pub const MAX_KEPT: usize = 1_000;
+
+/// A frame dropped as a copy of an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DuplicateFact {
+    pub frame: u64,
+    pub original: u64,
+    pub gap_ns: i64,
+}
 
 /// A frame stamped earlier than the frame before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,6 +38,11 @@ pub struct TimeStepFact {
 /// The capture's quality facts.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureQuality {
+    /// Frames dropped as copies, the first [`MAX_KEPT`].
+    pub duplicates: Vec<DuplicateFact>,
+    pub duplicates_total: u64,
+    /// The largest time between a copy and its original.
+    pub duplicate_max_gap_ns: i64,
     /// Frames stamped earlier than the frame before, the first [`MAX_KEPT`].
     pub time_steps: Vec<TimeStepFact>,
     pub time_steps_total: u64,
@@ -35,6 +51,18 @@ pub struct CaptureQuality {
 }
 
 impl CaptureQuality {
+    pub(crate) fn on_duplicate(&mut self, d: &DuplicateFrame) {
+        self.duplicates_total += 1;
+        self.duplicate_max_gap_ns = self.duplicate_max_gap_ns.max(d.gap_ns);
+        if self.duplicates.len() < MAX_KEPT {
+            self.duplicates.push(DuplicateFact {
+                frame: d.frame,
+                original: d.original,
+                gap_ns: d.gap_ns,
+            });
+        }
+    }
+
     pub(crate) fn on_time_step(&mut self, s: &TimeStep) {
         let fact = TimeStepFact {
             frame: s.frame,

@@ -5,6 +5,7 @@
 //! `CAP` the capture's own quality. Codes are never reused.
 
 mod authentication_failed;
+mod capture_duplicate_frames;
 mod capture_gap;
 mod capture_no_ike;
 mod capture_one_sided;
@@ -56,6 +57,7 @@ pub static ALL: &[&Rule] = &[
     &capture_no_ike::RULE,
     &capture_one_sided::RULE,
     &capture_truncated_packets::RULE,
+    &capture_duplicate_frames::RULE,
     &capture_time_backwards::RULE,
     &capture_gap::RULE,
     &esp_one_way::RULE,
