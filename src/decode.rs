@@ -191,6 +191,9 @@ pub trait Sink {
     fn duplicate_frame(&mut self, _d: &DuplicateFrame) {}
     /// A frame stamped earlier than the frame before it.
     fn time_step_back(&mut self, _s: &TimeStep) {}
+    /// A read error ended the capture after frame `after_frame` (called
+    /// before the reassembler is flushed and [`Sink::end`]).
+    fn read_error(&mut self, _after_frame: u64, _e: &CaptureError) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
     /// The end of the capture was reached (or a read error stopped it).
     fn end(&mut self, _stats: &DecodeStats) {}
@@ -721,5 +724,8 @@ pub fn decode_capture<S: Sink>(
             Err(e) => break Some(e),
         }
     };
+    if let Some(e) = &err {
+        sink.read_error(reader.frames_numbered(), e);
+    }
     (dec.finish(sink), err)
 }

@@ -2,9 +2,12 @@
 //!
 //! Real lab captures are altered the way captures go wrong, in memory, and
 //! analysed: every frame copied 9 µs later (a mirror port, `tcpdump -i any`
-//! on a bridge), and a block of frames stamped 2,410.865 s too early (a clock
-//! step). The verdict (outcome and failed exchange) must stay the
-//! original's, with a capture-quality finding added.
+//! on a bridge), a block of frames stamped 2,410.865 s too early (a clock
+//! step), and the file cut in the middle of a record or right after an IP
+//! fragment. The verdict (outcome and failed exchange)
+//! must stay the original's, with a capture-quality finding added, or turn
+//! inconclusive where the cut removed what decided it; never a failure the
+//! whole capture does not have.
 
 mod common;
 
@@ -24,6 +27,8 @@ struct Rec {
     ts_us: i64,
     orig_len: u32,
     data: Vec<u8>,
+    /// Byte offset of the record header in the file.
+    offset: usize,
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -43,6 +48,7 @@ fn read_pcap(path: &Path) -> (Vec<u8>, Vec<Rec>) {
             ts_us: i64::from(u32_at(&b, off)) * 1_000_000 + i64::from(u32_at(&b, off + 4)),
             orig_len: u32_at(&b, off + 12),
             data: b[off + 16..off + 16 + incl].to_vec(),
+            offset: off,
         });
         off += 16 + incl;
     }
@@ -275,4 +281,150 @@ fn the_sample_twice_over_is_the_sample() {
         f.message
     );
     assert!(f.message.contains("9 µs later"), "{}", f.message);
+}
+
+/// The file cut `keep` bytes into record `k` (0-based); `keep` 0 cuts
+/// right after record `k - 1`.
+fn cut(bytes: &[u8], recs: &[Rec], k: usize, keep: usize) -> Vec<u8> {
+    bytes[..recs[k].offset + keep].to_vec()
+}
+
+/// Records whose IPv4/IPv6 packet is a first fragment with more to come.
+fn first_fragments(recs: &[Rec]) -> Vec<usize> {
+    recs.iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            let ip = &r.data[14..];
+            match ip.first().map(|b| b >> 4) {
+                Some(4) => {
+                    let ff = u16::from_be_bytes([ip[6], ip[7]]);
+                    ff & 0x2000 != 0 && ff & 0x1fff == 0
+                }
+                // The IPv6 Fragment header right after the fixed header.
+                Some(6) => ip[6] == 44 && ip[43] & 1 == 1 && ip[42] == 0 && ip[43] & 0xf8 == 0,
+                _ => false,
+            }
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn assert_cut_by_the_end(what: &str, r: &Report) {
+    assert!(!has(r, "ip-fragments-lost"), "{what}: {:#?}", r.findings);
+    assert!(!has(r, "mtu-blackhole"), "{what}: {:#?}", r.findings);
+    assert!(has(r, "capture-cut-short"), "{what}: {:#?}", r.findings);
+    assert_eq!(
+        r.verdict.outcome,
+        Outcome::Inconclusive,
+        "{what}: {:?}",
+        r.verdict
+    );
+}
+
+#[test]
+fn a_file_cut_after_the_ike_auth_first_fragment_is_inconclusive() {
+    // IPv6, IKE_AUTH request and response in IP fragments, success.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ipv6_cert_fragmented.pcap");
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, recs) = read_pcap(&path);
+    let orig = report_file(&path);
+    assert_eq!(orig.verdict.outcome, Outcome::Success);
+    let first = *first_fragments(&recs).first().expect("a first fragment");
+    // Right after the first fragment (a clean end of file), and in the
+    // middle of the next record (the reader's read error).
+    for (keep, how) in [(0, "after"), (40, "inside the next record after")] {
+        let what = format!("ipv6_cert_fragmented cut {how} frame {}", first + 1);
+        let r = report("cut.pcap", cut(&bytes, &recs, first + 1, keep));
+        assert_cut_by_the_end(&what, &r);
+        assert_eq!(r.capture.read_error.is_some(), keep > 0, "{what}");
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.name == "capture-cut-short")
+            .unwrap();
+        assert!(
+            f.frames.contains(&(first as u64 + 1)),
+            "{what}: {:?}",
+            f.frames
+        );
+        assert!(
+            f.message.contains("IKE_AUTH request"),
+            "{what}: {}",
+            f.message
+        );
+        if keep > 0 {
+            assert!(
+                f.message.starts_with(&format!(
+                    "The capture file ends in the middle of a record after frame {}",
+                    first + 1
+                )),
+                "{what}: {}",
+                f.message
+            );
+        }
+        assert!(
+            r.verdict.summary.contains("the capture ends before"),
+            "{what}: {}",
+            r.verdict.summary
+        );
+    }
+}
+
+#[test]
+fn the_retransmissions_before_the_cut_still_prove_the_loss() {
+    // mtu_blackhole: the IKE_AUTH request in IP fragments, sent 4 times,
+    // never answered. Cut after the last transmission's first fragment:
+    // the earlier three still show the fragments do not get through.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/mtu_blackhole.pcap");
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, recs) = read_pcap(&path);
+    let orig = report_file(&path);
+    let firsts = first_fragments(&recs);
+    let last = *firsts.last().unwrap();
+    let r = report("cut.pcap", cut(&bytes, &recs, last + 1, 0));
+    assert_eq!(r.verdict.outcome, orig.verdict.outcome);
+    assert_eq!(r.verdict.failed_exchange, orig.verdict.failed_exchange);
+    assert!(has(&r, "capture-cut-short"));
+    // Cut after the first transmission's first fragment: nothing is known.
+    let first = firsts[0];
+    let r = report("cut.pcap", cut(&bytes, &recs, first + 1, 0));
+    assert_cut_by_the_end("mtu_blackhole cut after its first fragment", &r);
+}
+
+#[test]
+fn a_cut_capture_never_fails_where_the_whole_one_does_not() {
+    // Every lab capture, cut after every frame and inside every record: the
+    // cut may end before the outcome (inconclusive), or before a later
+    // failure (success so far), but never be a failure of another exchange
+    // than the whole capture's.
+    let files = lab_captures("cut-capture test");
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(path).unwrap();
+        let (_, recs) = read_pcap(path);
+        let orig = report_file(path);
+        for k in 1..recs.len() {
+            for keep in [0, 16 + recs[k].data.len() / 2] {
+                let r = report(&name, cut(&bytes, &recs, k, keep));
+                let what = format!("{name} cut at frame {} + {keep} bytes", k + 1);
+                if r.verdict.outcome == Outcome::Failure {
+                    assert_eq!(
+                        orig.verdict.outcome,
+                        Outcome::Failure,
+                        "{what}: {:?}",
+                        r.verdict
+                    );
+                    assert_eq!(
+                        r.verdict.failed_exchange, orig.verdict.failed_exchange,
+                        "{what}: {:?}",
+                        r.verdict
+                    );
+                }
+                if keep > 0 {
+                    assert!(has(&r, "capture-cut-short"), "{what}");
+                }
+            }
+        }
+    }
 }

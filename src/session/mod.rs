@@ -26,7 +26,7 @@ use crate::decode::{
     DecodeAnomaly, DecodeStats, EspPacket, IcmpEvent, IkeDatagram, Keepalive, Sink, TcpSyn,
     Transport, Tunnel,
 };
-use crate::defrag::{IncompleteSet, MissingRange};
+use crate::defrag::{IncompleteReason, IncompleteSet, MissingRange};
 use crate::ike::{self, IkeMessage, PayloadDetail};
 use crate::wire::icmp::{ErrorKind, IcmpMessage, Quoted};
 
@@ -485,6 +485,9 @@ pub struct IncompleteFact {
     pub ike: Option<IncompleteIke>,
     /// The IKE SA it belongs to (by SPI, else by the peer addresses).
     pub sa: Option<usize>,
+    /// Why it was given up: `EndOfCapture` when it was still open when the
+    /// capture ended.
+    pub reason: IncompleteReason,
 }
 
 /// The IKE header found in a first fragment.
@@ -525,7 +528,7 @@ pub struct Analysis {
     pub truncated_ike_frames: Vec<u64>,
     /// What the user's keys did, when keys were given.
     pub decryption: Option<DecryptionFacts>,
-    /// Duplicate frames and time going backwards.
+    /// Duplicate frames, time going backwards and a file cut short.
     pub quality: quality::CaptureQuality,
 }
 
@@ -1268,6 +1271,7 @@ impl SessionBuilder {
             last_ts_ns: s.last_ts_ns,
             ike,
             sa: None,
+            reason: s.reason,
         });
     }
 
@@ -1542,6 +1546,9 @@ impl Sink for SessionBuilder {
     }
     fn time_step_back(&mut self, s: &crate::decode::TimeStep) {
         self.a.quality.on_time_step(s);
+    }
+    fn read_error(&mut self, after_frame: u64, e: &crate::capture::CaptureError) {
+        self.a.quality.on_read_error(after_frame, e);
     }
     fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
         let e = self

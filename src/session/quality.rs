@@ -1,5 +1,5 @@
-//! The capture's own quality, as facts: frames it holds twice and time
-//! stamps that go backwards.
+//! The capture's own quality, as facts: frames it holds twice, time stamps
+//! that go backwards, and how the file ended.
 //!
 //! Contract: [`CaptureQuality`] records what the decoder reported (see
 //! `crate::decode::quality`), capped so memory stays flat on huge captures,
@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use crate::capture::CaptureError;
 use crate::decode::{DuplicateFrame, TimeStep};
 
 /// Duplicate frames and time steps kept (the rest are counted).
@@ -35,6 +36,28 @@ pub struct TimeStepFact {
     pub placed_ns: i64,
 }
 
+/// How a read error ended the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileEndKind {
+    /// The file ends inside a record or a header (cut short).
+    Truncated,
+    /// The bytes stop making sense (damaged, or not written yet).
+    Corrupt,
+    /// The operating system could not read on.
+    Io,
+}
+
+/// The read error that ended the capture before its end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEnd {
+    pub kind: FileEndKind,
+    /// The last frame read (Wireshark's number).
+    pub after_frame: u64,
+    /// Byte offset of the damage (in the decompressed stream).
+    pub offset: u64,
+}
+
 /// The capture's quality facts.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureQuality {
@@ -48,6 +71,8 @@ pub struct CaptureQuality {
     pub time_steps_total: u64,
     /// The largest step back.
     pub time_step_max: Option<TimeStepFact>,
+    /// Set when a read error ended the capture.
+    pub file_end: Option<FileEnd>,
 }
 
 impl CaptureQuality {
@@ -78,5 +103,18 @@ impl CaptureQuality {
         if self.time_steps.len() < MAX_KEPT {
             self.time_steps.push(fact);
         }
+    }
+
+    pub(crate) fn on_read_error(&mut self, after_frame: u64, e: &CaptureError) {
+        let kind = match e {
+            CaptureError::Truncated { .. } => FileEndKind::Truncated,
+            CaptureError::Corrupt { .. } | CaptureError::NotACapture { .. } => FileEndKind::Corrupt,
+            CaptureError::Io { .. } => FileEndKind::Io,
+        };
+        self.file_end = Some(FileEnd {
+            kind,
+            after_frame,
+            offset: e.offset(),
+        });
     }
 }
