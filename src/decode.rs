@@ -186,6 +186,8 @@ pub trait Sink {
     fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
+    /// An IP fragment the snaplen cut, which is therefore not reassembled.
+    fn fragment_cut(&mut self, _frame: u64, _key: &FragKey) {}
     /// A frame that repeats an earlier one: it is not decoded further
     /// unless [`DecodeConfig::keep_duplicates`].
     fn duplicate_frame(&mut self, _d: &DuplicateFrame) {}
@@ -390,6 +392,15 @@ impl Decoder {
                 // is not reassembled; a first fragment is decoded as far as
                 // it goes, later ones are only counted.
                 self.anomaly(sink, ctx.frame, DecodeAnomaly::FragmentTruncated);
+                sink.fragment_cut(
+                    ctx.frame,
+                    &FragKey {
+                        src: p.src,
+                        dst: p.dst,
+                        protocol: p.protocol,
+                        id: fi.id,
+                    },
+                );
                 if fi.offset == 0 {
                     self.transport(&p, ctx, sink);
                 }

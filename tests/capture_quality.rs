@@ -3,8 +3,8 @@
 //! Real lab captures are altered the way captures go wrong, in memory, and
 //! analysed: every frame copied 9 µs later (a mirror port, `tcpdump -i any`
 //! on a bridge), a block of frames stamped 2,410.865 s too early (a clock
-//! step), and the file cut in the middle of a record or right after an IP
-//! fragment. The verdict (outcome and failed exchange)
+//! step), the file cut in the middle of a record or right after an IP
+//! fragment, and a small snaplen. The verdict (outcome and failed exchange)
 //! must stay the original's, with a capture-quality finding added, or turn
 //! inconclusive where the cut removed what decided it; never a failure the
 //! whole capture does not have.
@@ -427,4 +427,41 @@ fn a_cut_capture_never_fails_where_the_whole_one_does_not() {
             }
         }
     }
+}
+
+#[test]
+fn fragments_cut_by_the_snaplen_are_not_lost_on_the_path() {
+    // tcp_mss_too_large: ESP-in-UDP packets IP-fragmented by the sender,
+    // every fragment captured. With a 200-byte snaplen the fragments are
+    // cut and not reassembled: the sets are incomplete in the capture, not
+    // on the path.
+    let files = lab_captures("snaplen test");
+    let Some(path) = files.iter().find(|p| p.ends_with("tcp_mss_too_large.pcap")) else {
+        return;
+    };
+    let (mut hdr, recs) = read_pcap(path);
+    hdr[16..20].copy_from_slice(&200u32.to_le_bytes());
+    let cut: Vec<Rec> = recs
+        .iter()
+        .map(|r| Rec {
+            data: r.data[..r.data.len().min(200)].to_vec(),
+            ..r.clone()
+        })
+        .collect();
+    let orig = report_file(path);
+    let r = report("snap.pcap", write_pcap(&hdr, &cut));
+    assert!(!has(&r, "ip-fragments-lost"), "{:#?}", r.findings);
+    assert_eq!(r.verdict.outcome, orig.verdict.outcome);
+    assert_eq!(r.verdict.failed_exchange, orig.verdict.failed_exchange);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.name == "capture-truncated-packets")
+        .expect("capture-truncated-packets");
+    assert!(
+        f.message
+            .contains("could not be reassembled because the snaplen cut"),
+        "{}",
+        f.message
+    );
 }

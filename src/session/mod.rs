@@ -488,6 +488,8 @@ pub struct IncompleteFact {
     /// Why it was given up: `EndOfCapture` when it was still open when the
     /// capture ended.
     pub reason: IncompleteReason,
+    /// Fragments of the set that the snaplen cut (seen, not reassembled).
+    pub snaplen_frames: Vec<u64>,
 }
 
 /// The IKE header found in a first fragment.
@@ -528,7 +530,8 @@ pub struct Analysis {
     pub truncated_ike_frames: Vec<u64>,
     /// What the user's keys did, when keys were given.
     pub decryption: Option<DecryptionFacts>,
-    /// Duplicate frames, time going backwards and a file cut short.
+    /// Duplicate frames, time going backwards, snaplen-cut fragments and a
+    /// file cut short.
     pub quality: quality::CaptureQuality,
 }
 
@@ -1272,6 +1275,7 @@ impl SessionBuilder {
             ike,
             sa: None,
             reason: s.reason,
+            snaplen_frames: self.a.quality.cut_frames(&s.key),
         });
     }
 
@@ -1540,6 +1544,9 @@ impl Sink for SessionBuilder {
             }
             None => flow.push(d.seq, d.seen.frame),
         }
+    }
+    fn fragment_cut(&mut self, frame: u64, key: &crate::defrag::FragKey) {
+        self.a.quality.on_fragment_cut(frame, key);
     }
     fn duplicate_frame(&mut self, d: &crate::decode::DuplicateFrame) {
         self.a.quality.on_duplicate(d);

@@ -1,5 +1,5 @@
 //! The capture's own quality, as facts: frames it holds twice, time stamps
-//! that go backwards, and how the file ended.
+//! that go backwards, IP fragments the snaplen cut, and how the file ended.
 //!
 //! Contract: [`CaptureQuality`] records what the decoder reported (see
 //! `crate::decode::quality`), capped so memory stays flat on huge captures,
@@ -8,13 +8,20 @@
 //! counts them; times elsewhere are on the decoder's non-decreasing
 //! timeline.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::capture::CaptureError;
 use crate::decode::{DuplicateFrame, TimeStep};
+use crate::defrag::FragKey;
 
 /// Duplicate frames and time steps kept (the rest are counted).
 pub const MAX_KEPT: usize = 1_000;
+/// Fragment sets whose snaplen-cut fragments are remembered.
+const MAX_CUT_SETS: usize = 20_000;
+/// Frames remembered per cut fragment set.
+const MAX_CUT_FRAMES: usize = 64;
 
 /// A frame dropped as a copy of an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,6 +80,9 @@ pub struct CaptureQuality {
     pub time_step_max: Option<TimeStepFact>,
     /// Set when a read error ended the capture.
     pub file_end: Option<FileEnd>,
+    /// IP fragments cut by the snaplen (not reassembled), by fragment set.
+    #[serde(skip)]
+    cut_fragments: HashMap<FragKey, Vec<u64>>,
 }
 
 impl CaptureQuality {
@@ -103,6 +113,23 @@ impl CaptureQuality {
         if self.time_steps.len() < MAX_KEPT {
             self.time_steps.push(fact);
         }
+    }
+
+    pub(crate) fn on_fragment_cut(&mut self, frame: u64, key: &FragKey) {
+        let full = self.cut_fragments.len() >= MAX_CUT_SETS;
+        match self.cut_fragments.get_mut(key) {
+            Some(v) if v.len() < MAX_CUT_FRAMES => v.push(frame),
+            Some(_) => {}
+            None if full => {}
+            None => {
+                self.cut_fragments.insert(*key, vec![frame]);
+            }
+        }
+    }
+
+    /// Frames of the fragment set `key` that the snaplen cut.
+    pub(crate) fn cut_frames(&self, key: &FragKey) -> Vec<u64> {
+        self.cut_fragments.get(key).cloned().unwrap_or_default()
     }
 
     pub(crate) fn on_read_error(&mut self, after_frame: u64, e: &CaptureError) {

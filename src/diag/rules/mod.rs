@@ -209,9 +209,10 @@ pub(crate) fn near_capture_end(a: &Analysis, ts_ns: i64) -> bool {
 }
 
 /// An incomplete IP fragment set that says nothing about the path: the
-/// capture ended while it was open, right after its last fragment.
+/// capture ended while it was open, right after its last fragment, or the
+/// snaplen cut some of its fragments (seen, but not reassembled).
 pub(crate) fn fragments_cut_by_capture(a: &Analysis, f: &IncompleteFact) -> bool {
-    ends_with_capture(a, f)
+    !f.snaplen_frames.is_empty() || ends_with_capture(a, f)
 }
 
 /// A frame stamped this much or more before the frame before it is a step
