@@ -182,7 +182,8 @@ pub trait Sink {
     fn icmp(&mut self, _i: &IcmpEvent<'_>) {}
     fn tcp_syn(&mut self, _s: &TcpSyn<'_>) {}
     fn tcp_data(&mut self, _d: &TcpData<'_>) {}
-    /// An IP fragment with more to come: its size is the sender's MTU.
+    /// An IP fragment with more to come. Its data is a multiple of 8 bytes,
+    /// so its size F says the MTU the sender applied was between F and F + 7.
     fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}

@@ -513,8 +513,10 @@ pub struct Analysis {
     pub icmp_errors: Vec<IcmpFact>,
     pub echoes: Vec<EchoFact>,
     pub syns: Vec<SynFact>,
-    /// Per sender, the largest IP fragment it sent that had more to come
-    /// (its interface MTU), with the frame: (source, size, frame).
+    /// Per sender, the largest IP fragment it sent that had more to come,
+    /// with the frame: (source, size, frame). A non-last fragment of F
+    /// bytes says the MTU the sender applied was between F and F + 7 (its
+    /// data is a multiple of 8 bytes).
     pub fragment_sizes: Vec<(IpAddr, u32, u64)>,
     /// Large TCP segments sent two or more times.
     pub tcp_retransmissions: Vec<TcpRetransmission>,
