@@ -5,11 +5,15 @@
 //! Contract: [`Decoder::frame`] takes one frame at a time and calls the
 //! [`Sink`] for every event it finds; nothing is allocated for frames that
 //! carry none of these. Bad packets become [`DecodeAnomaly`] calls on the
-//! sink, never errors or panics. Time is the capture's time only.
+//! sink, never errors or panics. Time is the capture's time only, placed
+//! on a non-decreasing timeline, and a frame the capture holds twice is
+//! reported and dropped before reassembly ([`quality`]).
 //!
 //! What counts as IKE on the IKE ports: a payload whose IKE header is
 //! plausible, whatever the other port; a malformed one only where the port
 //! pair leaves no other reading (`is_ike` below, `docs/architecture.md`).
+
+pub mod quality;
 
 use std::net::IpAddr;
 
@@ -21,6 +25,7 @@ use crate::wire::ip::{self, IpPacket};
 use crate::wire::link::{self, LinkError, NetKind};
 use crate::wire::tcp;
 use crate::wire::udp::{self, IkePortPayload, PortRole};
+pub use quality::{DuplicateFrame, TimeStep};
 
 /// How IKE travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -51,7 +56,12 @@ pub struct Seen<'a> {
     pub frame: u64,
     /// Every frame the packet came from (one unless IP-fragmented).
     pub frames: &'a [u64],
+    /// Time on the capture's timeline made non-decreasing
+    /// ([`quality::Timeline`]); equal to `stamp_ns` unless the capture's
+    /// time stamps go backwards.
     pub ts_ns: i64,
+    /// The frame's own time stamp, as the file has it.
+    pub stamp_ns: i64,
     pub src: IpAddr,
     pub dst: IpAddr,
     /// IP payload length (after reassembly), i.e. the transport header and data.
@@ -172,10 +182,21 @@ pub trait Sink {
     fn icmp(&mut self, _i: &IcmpEvent<'_>) {}
     fn tcp_syn(&mut self, _s: &TcpSyn<'_>) {}
     fn tcp_data(&mut self, _d: &TcpData<'_>) {}
-    /// An IP fragment with more to come: its size is the sender's MTU.
+    /// An IP fragment with more to come. Its data is a multiple of 8 bytes,
+    /// so its size F says the MTU the sender applied was between F and F + 7.
     fn fragment(&mut self, _frame: u64, _src: IpAddr, _dst: IpAddr, _datagram_len: u32) {}
     /// A fragment set that never completed (expired or at end of capture).
     fn incomplete_fragments(&mut self, _s: &IncompleteSet) {}
+    /// An IP fragment the snaplen cut, which is therefore not reassembled.
+    fn fragment_cut(&mut self, _frame: u64, _key: &FragKey) {}
+    /// A frame that repeats an earlier one: it is not decoded further
+    /// unless [`DecodeConfig::keep_duplicates`].
+    fn duplicate_frame(&mut self, _d: &DuplicateFrame) {}
+    /// A frame stamped earlier than the frame before it.
+    fn time_step_back(&mut self, _s: &TimeStep) {}
+    /// A read error ended the capture after frame `after_frame` (called
+    /// before the reassembler is flushed and [`Sink::end`]).
+    fn read_error(&mut self, _after_frame: u64, _e: &CaptureError) {}
     fn anomaly(&mut self, _frame: u64, _a: DecodeAnomaly) {}
     /// The end of the capture was reached (or a read error stopped it).
     fn end(&mut self, _stats: &DecodeStats) {}
@@ -186,6 +207,8 @@ pub trait Sink {
 pub struct DecodeStats {
     pub frames: u64,
     pub bytes: u64,
+    /// First and last time of the capture on its non-decreasing timeline
+    /// (see [`quality::Timeline`]): `last_ts_ns >= first_ts_ns`.
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
     pub ip_packets: u64,
@@ -200,6 +223,10 @@ pub struct DecodeStats {
     pub tunnelled_packets: u64,
     pub anomalies: u64,
     pub incomplete_fragment_sets: u64,
+    /// Frames dropped as copies of an earlier frame.
+    pub duplicate_frames: u64,
+    /// Frames stamped earlier than the frame before them.
+    pub time_steps_back: u64,
 }
 
 /// Decoder settings, parsed from flags by the CLI.
@@ -208,6 +235,11 @@ pub struct DecodeConfig {
     /// Extra UDP/TCP ports treated like 4500 (non-ESP marker framing).
     pub extra_ports: Vec<u16>,
     pub defrag: DefragConfig,
+    /// Decode frames that repeat an earlier one like any other frame (they
+    /// are still reported with [`Sink::duplicate_frame`]): the `messages`
+    /// listing shows every frame, as tshark does. By default they are
+    /// dropped before reassembly.
+    pub keep_duplicates: bool,
 }
 
 /// Streaming decoder state: the reassembler and counters.
@@ -216,6 +248,8 @@ pub struct Decoder {
     defrag: Defragmenter,
     stats: DecodeStats,
     next_expire_ns: i64,
+    timeline: quality::Timeline,
+    duplicates: quality::Duplicates,
 }
 
 /// How often (in capture time) expired fragment sets are collected.
@@ -228,6 +262,7 @@ const MAX_TUNNEL_DEPTH: u8 = 4;
 struct Ctx<'f> {
     frame: u64,
     ts_ns: i64,
+    stamp_ns: i64,
     truncated: bool,
     tunnel: Option<Tunnel>,
     depth: u8,
@@ -242,6 +277,8 @@ impl Decoder {
             defrag,
             stats: DecodeStats::default(),
             next_expire_ns: i64::MIN,
+            timeline: quality::Timeline::default(),
+            duplicates: quality::Duplicates::default(),
         }
     }
 
@@ -254,17 +291,23 @@ impl Decoder {
         let st = &mut self.stats;
         st.frames += 1;
         st.bytes += f.data.len() as u64;
-        if st.first_ts_ns.is_none() {
-            st.first_ts_ns = Some(f.ts_ns);
+        let (ts_ns, step) = self.timeline.place(f.number, f.ts_ns);
+        if let Some(step) = step {
+            st.time_steps_back += 1;
+            sink.time_step_back(&step);
         }
-        st.last_ts_ns = Some(f.ts_ns);
+        self.duplicates.note_stamp(f.ts_ns);
+        if st.first_ts_ns.is_none() {
+            st.first_ts_ns = Some(ts_ns);
+        }
+        st.last_ts_ns = Some(ts_ns);
         let truncated = (f.data.len() as u64) < u64::from(f.orig_len);
         if truncated {
             st.truncated_frames += 1;
         }
-        if f.ts_ns >= self.next_expire_ns {
-            self.next_expire_ns = f.ts_ns.saturating_add(EXPIRE_EVERY_NS);
-            for set in self.defrag.expire(f.ts_ns) {
+        if ts_ns >= self.next_expire_ns {
+            self.next_expire_ns = ts_ns.saturating_add(EXPIRE_EVERY_NS);
+            for set in self.defrag.expire(ts_ns) {
                 self.stats.incomplete_fragment_sets += 1;
                 sink.incomplete_fragments(&set);
             }
@@ -286,7 +329,8 @@ impl Decoder {
         let frames = [f.number];
         let ctx = Ctx {
             frame: f.number,
-            ts_ns: f.ts_ns,
+            ts_ns,
+            stamp_ns: f.ts_ns,
             truncated,
             tunnel: None,
             depth: 0,
@@ -310,6 +354,25 @@ impl Decoder {
                 return self.anomaly(sink, ctx.frame, DecodeAnomaly::IpMalformed);
             }
         };
+        if ctx.depth == 0 && !quality::is_host_control(&p) {
+            // From the IP header to its end (no link padding after it).
+            let len = usize::try_from(p.datagram_len).unwrap_or(usize::MAX);
+            let bytes = data.get(..len).unwrap_or(data);
+            let d = self.duplicates.check(
+                ctx.frame,
+                ctx.ts_ns,
+                bytes,
+                u64::from(p.datagram_len),
+                quality::head_identifies(&p),
+            );
+            if let Some(d) = d {
+                self.stats.duplicate_frames += 1;
+                sink.duplicate_frame(&d);
+                if !self.config.keep_duplicates {
+                    return;
+                }
+            }
+        }
         self.stats.ip_packets += 1;
         // AH seen (a fragmented one keeps it until reassembly: counted
         // on its first fragment, as before).
@@ -330,6 +393,15 @@ impl Decoder {
                 // is not reassembled; a first fragment is decoded as far as
                 // it goes, later ones are only counted.
                 self.anomaly(sink, ctx.frame, DecodeAnomaly::FragmentTruncated);
+                sink.fragment_cut(
+                    ctx.frame,
+                    &FragKey {
+                        src: p.src,
+                        dst: p.dst,
+                        protocol: p.protocol,
+                        id: fi.id,
+                    },
+                );
                 if fi.offset == 0 {
                     self.transport(&p, ctx, sink);
                 }
@@ -381,6 +453,7 @@ impl Decoder {
             frame: ctx.frame,
             frames: ctx.frames,
             ts_ns: ctx.ts_ns,
+            stamp_ns: ctx.stamp_ns,
             src: p.src,
             dst: p.dst,
             ip_payload_len: p.payload_declared_len,
@@ -663,5 +736,8 @@ pub fn decode_capture<S: Sink>(
             Err(e) => break Some(e),
         }
     };
+    if let Some(e) = &err {
+        sink.read_error(reader.frames_numbered(), e);
+    }
     (dec.finish(sink), err)
 }

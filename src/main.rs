@@ -421,8 +421,10 @@ fn messages(
             }
         };
         let mut sink = MessageCollector::default();
+        // The listing shows every frame, copies included, as tshark does.
         let config = DecodeConfig {
             extra_ports: ports.clone(),
+            keep_duplicates: true,
             ..DecodeConfig::default()
         };
         let (stats, err) = decode_capture(&mut reader, config.clone(), &mut sink);

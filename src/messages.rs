@@ -139,7 +139,7 @@ impl MessageRecord {
         let mut r = MessageRecord {
             frame: seen.frame,
             frames: seen.frames.to_vec(),
-            time: seen.ts_ns as f64 / 1e9,
+            time: seen.stamp_ns as f64 / 1e9,
             src: seen.src.to_string(),
             dst: seen.dst.to_string(),
             sport: d.src_port,

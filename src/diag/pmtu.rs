@@ -221,21 +221,62 @@ pub fn path_mtu(a: &Analysis) -> Option<PathMtu> {
             "{dst} への {size} バイトの IKE パケットに応答がありました (フレーム {frame})"
         ));
     }
-    // 4. The fragment size a sender used: its own interface MTU (an upper
-    // bound only for its first hop, so it is evidence, not a bound here).
+    // 4. The fragments a sender made. A non-last fragment carries a
+    // multiple of 8 data bytes, so one of F bytes says only that the MTU the
+    // sender applied was between F and F + 7 (an upper bound only for its
+    // first hop, so it is evidence, not a bound here). When an ICMP
+    // fragmentation-needed / packet-too-big for that sender, with an MTU in
+    // that range, came before it, that MTU is the path MTU it had learned,
+    // not its interface's.
     let sender = p.src;
-    for (src, size, frame) in &a.fragment_sizes {
-        if sender.is_none_or(|s| s == *src) {
-            p.evidence.push(format!(
-                "{src} IP-fragmented at {size} bytes (frame {frame}), so its own interface MTU is {size}"
-            ));
-            p.evidence_ja.push(format!(
-                "{src} は {size} バイトで IP フラグメント化しています (フレーム {frame})。つまり自身のインタフェース MTU は {size} です"
-            ));
-            p.frames.push(*frame);
-            if p.src.is_none() {
-                p.src = Some(*src);
+    for &(src, size, frame) in &a.fragment_sizes {
+        if sender.is_some_and(|s| s != src) {
+            continue;
+        }
+        let high = size.saturating_add(7);
+        let learned = a
+            .icmp_errors
+            .iter()
+            .filter(|i| {
+                i.kind == ErrorKind::FragmentationNeeded
+                    && i.frame < frame
+                    && (i.dst == src || i.quoted_src == Some(src))
+            })
+            .filter_map(|i| i.mtu.filter(|m| (size..=high).contains(m)).map(|m| (i, m)))
+            .next_back();
+        match learned {
+            Some((i, m)) => {
+                let kind = if i.v6 {
+                    "packet too big"
+                } else {
+                    "fragmentation needed"
+                };
+                p.evidence.push(format!(
+                    "{src} sent a non-last IP fragment of {size} bytes (frame {frame}): the MTU it applied was between \
+                     {size} and {high} bytes (such a fragment carries a multiple of 8 data bytes), which is the path MTU \
+                     of {m} it had learned from the ICMP '{kind}' in frame {}, not its interface's MTU",
+                    i.frame
+                ));
+                p.evidence_ja.push(format!(
+                    "{src} は {size} バイトの (最後ではない) IP フラグメントを送っています (フレーム {frame})。最後でないフラグメントのデータは 8 バイトの倍数なので、適用された MTU は {size}〜{high} バイトです。これはフレーム {} の ICMP {kind} で知った経路 MTU {m} で、インタフェースの MTU ではありません",
+                    i.frame
+                ));
+                p.frames.push(i.frame);
             }
+            None => {
+                p.evidence.push(format!(
+                    "{src} sent a non-last IP fragment of {size} bytes (frame {frame}): the MTU it applied (its \
+                     interface's, or a path MTU it had learned) was between {size} and {high} bytes (such a fragment \
+                     carries a multiple of 8 data bytes)"
+                ));
+                p.evidence_ja.push(format!(
+                    "{src} は {size} バイトの (最後ではない) IP フラグメントを送っています (フレーム {frame})。最後でないフラグメントのデータは 8 バイトの倍数なので、適用された MTU (インタフェースのもの、または知った経路 MTU) は {size}〜{high} バイトです"
+                ));
+            }
+        }
+        p.frames.push(frame);
+        if p.src.is_none() {
+            p.src = Some(src);
         }
     }
     if p.evidence.is_empty() {
@@ -756,5 +797,77 @@ mod tests {
             m.ts_ns += 10_000_000_000;
         }
         assert!(unanswered(&a2.sas[0]).is_empty());
+    }
+}
+
+/// What a non-last fragment says about its sender's MTU (item 4 above).
+#[cfg(test)]
+mod fragment_tests {
+    use super::*;
+
+    fn sender() -> IpAddr {
+        "100.64.7.10".parse().unwrap()
+    }
+
+    /// A sender that sent a 1452-byte non-last fragment in frame 14, and an
+    /// ICMP fragmentation-needed for it with `mtu`, in frame `icmp_frame`.
+    fn analysis(icmp_frame: u64, mtu: u32) -> Analysis {
+        let router: IpAddr = "100.64.7.1".parse().unwrap();
+        Analysis {
+            fragment_sizes: vec![(sender(), 1452, 14)],
+            icmp_errors: vec![IcmpFact {
+                frame: icmp_frame,
+                ts_ns: 0,
+                src: router,
+                dst: sender(),
+                v6: false,
+                kind: ErrorKind::FragmentationNeeded,
+                icmp_type: 3,
+                code: 4,
+                mtu: Some(mtu),
+                quoted_src: Some(sender()),
+                quoted_dst: Some("203.0.113.20".parse().unwrap()),
+                quoted_protocol: Some(17),
+                quoted_src_port: Some(4500),
+                quoted_dst_port: Some(4500),
+                quoted_len: Some(1476),
+                quoted_esp_spi: None,
+                quoted_ike_ispi: None,
+                sa: None,
+            }],
+            ..Analysis::default()
+        }
+    }
+
+    fn fragment_evidence(a: &Analysis) -> String {
+        let p = path_mtu(a).unwrap();
+        p.evidence
+            .into_iter()
+            .find(|e| e.contains("non-last IP fragment"))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_fragment_after_icmp_names_the_learned_path_mtu() {
+        let e = fragment_evidence(&analysis(13, 1454));
+        assert!(e.contains("between 1452 and 1459 bytes"), "{e}");
+        assert!(
+            e.contains("the path MTU of 1454 it had learned from the ICMP 'fragmentation needed' in frame 13"),
+            "{e}"
+        );
+        assert!(!e.contains("interface MTU is"), "{e}");
+    }
+
+    #[test]
+    fn a_fragment_before_the_icmp_or_outside_its_mtu_gives_only_the_bound() {
+        for (frame, mtu) in [(15, 1454), (13, 1400), (13, 1460)] {
+            let e = fragment_evidence(&analysis(frame, mtu));
+            assert!(e.contains("between 1452 and 1459 bytes"), "{e}");
+            assert!(
+                e.contains("its interface's, or a path MTU it had learned"),
+                "{e}"
+            );
+            assert!(!e.contains("learned from the ICMP"), "{e}");
+        }
     }
 }

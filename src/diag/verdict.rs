@@ -179,13 +179,22 @@ pub fn capture_verdict(a: &Analysis, findings: &[Finding]) -> Verdict {
         ),
         None => (String::new(), String::new()),
     };
-    from_findings(
-        findings.iter(),
-        !established.is_empty(),
-        success,
-        (
+    // A capture cut short says where it stops.
+    let undecided = match findings.iter().find(|f| f.name == "capture-cut-short") {
+        Some(f) => (
+            format!(
+                "IKE was seen, but the capture ends before it shows whether the tunnel came up. {}",
+                f.message
+            ),
+            format!(
+                "IKE は見えますが、トンネルが確立したかどうかが分かる前にキャプチャが終わっています。{}",
+                f.message_ja
+            ),
+        ),
+        None => (
             "IKE was seen, but the capture does not show whether the tunnel came up".into(),
             "IKE は見えますが、トンネルが確立したかどうかはキャプチャからは分かりません".into(),
         ),
-    )
+    };
+    from_findings(findings.iter(), !established.is_empty(), success, undecided)
 }

@@ -76,7 +76,10 @@ pub struct Report {
 pub struct CaptureInfo {
     pub frames: u64,
     pub bytes: u64,
-    /// First and last frame time, seconds since the Unix epoch.
+    /// First and last frame time, seconds since the Unix epoch, on the
+    /// capture's timeline made non-decreasing (a frame stamped earlier than
+    /// the one before it is taken at that frame's time; `capture-time-backwards`
+    /// reports it), so `duration_s` is never negative.
     pub first_time: Option<f64>,
     pub last_time: Option<f64>,
     pub duration_s: f64,
@@ -596,7 +599,9 @@ pub fn build(file: &str, a: &Analysis, sel: &RuleSelection) -> Report {
             first_time: st.first_ts_ns.map(|t| t as f64 / 1e9),
             last_time: st.last_ts_ns.map(|t| t as f64 / 1e9),
             duration_s: match (st.first_ts_ns, st.last_ts_ns) {
-                (Some(a), Some(b)) => ((b - a) as f64 / 1e6).round() / 1e3,
+                // The decoder's timeline never goes backwards; never
+                // print a negative span even if it did.
+                (Some(a), Some(b)) => (b.saturating_sub(a).max(0) as f64 / 1e6).round() / 1e3,
                 _ => 0.0,
             },
             read_error: a.read_error.clone(),

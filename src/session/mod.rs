@@ -12,6 +12,7 @@
 
 pub mod esp_inner;
 pub mod nat;
+pub mod quality;
 pub mod reveal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +26,7 @@ use crate::decode::{
     DecodeAnomaly, DecodeStats, EspPacket, IcmpEvent, IkeDatagram, Keepalive, Sink, TcpSyn,
     Transport, Tunnel,
 };
-use crate::defrag::{IncompleteSet, MissingRange};
+use crate::defrag::{IncompleteReason, IncompleteSet, MissingRange};
 use crate::ike::{self, IkeMessage, PayloadDetail};
 use crate::wire::icmp::{ErrorKind, IcmpMessage, Quoted};
 
@@ -487,6 +488,11 @@ pub struct IncompleteFact {
     pub ike: Option<IncompleteIke>,
     /// The IKE SA it belongs to (by SPI, else by the peer addresses).
     pub sa: Option<usize>,
+    /// Why it was given up: `EndOfCapture` when it was still open when the
+    /// capture ended.
+    pub reason: IncompleteReason,
+    /// Fragments of the set that the snaplen cut (seen, not reassembled).
+    pub snaplen_frames: Vec<u64>,
 }
 
 /// The IKE header found in a first fragment.
@@ -510,8 +516,10 @@ pub struct Analysis {
     pub icmp_errors: Vec<IcmpFact>,
     pub echoes: Vec<EchoFact>,
     pub syns: Vec<SynFact>,
-    /// Per sender, the largest IP fragment it sent that had more to come
-    /// (its interface MTU), with the frame: (source, size, frame).
+    /// Per sender, the largest IP fragment it sent that had more to come,
+    /// with the frame: (source, size, frame). A non-last fragment of F
+    /// bytes says the MTU the sender applied was between F and F + 7 (its
+    /// data is a multiple of 8 bytes).
     pub fragment_sizes: Vec<(IpAddr, u32, u64)>,
     /// Large TCP segments sent two or more times.
     pub tcp_retransmissions: Vec<TcpRetransmission>,
@@ -527,6 +535,9 @@ pub struct Analysis {
     pub truncated_ike_frames: Vec<u64>,
     /// What the user's keys did, when keys were given.
     pub decryption: Option<DecryptionFacts>,
+    /// Duplicate frames, time going backwards, snaplen-cut fragments and a
+    /// file cut short.
+    pub quality: quality::CaptureQuality,
 }
 
 /// Decryption with the user's keys (`--keys`, or key tables beside the
@@ -1284,6 +1295,8 @@ impl SessionBuilder {
             last_ts_ns: s.last_ts_ns,
             ike,
             sa: None,
+            reason: s.reason,
+            snaplen_frames: self.a.quality.cut_frames(&s.key),
         });
     }
 
@@ -1553,6 +1566,18 @@ impl Sink for SessionBuilder {
             }
             None => flow.push(d.seq, d.seen.frame),
         }
+    }
+    fn fragment_cut(&mut self, frame: u64, key: &crate::defrag::FragKey) {
+        self.a.quality.on_fragment_cut(frame, key);
+    }
+    fn duplicate_frame(&mut self, d: &crate::decode::DuplicateFrame) {
+        self.a.quality.on_duplicate(d);
+    }
+    fn time_step_back(&mut self, s: &crate::decode::TimeStep) {
+        self.a.quality.on_time_step(s);
+    }
+    fn read_error(&mut self, after_frame: u64, e: &crate::capture::CaptureError) {
+        self.a.quality.on_read_error(after_frame, e);
     }
     fn anomaly(&mut self, frame: u64, a: DecodeAnomaly) {
         let e = self

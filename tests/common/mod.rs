@@ -31,14 +31,20 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
-/// Decodes a capture into message records; the read error, if any, is returned beside them.
+/// Decodes a capture into message records, as `ikediag messages` does
+/// (frames the capture holds twice are listed twice); the read error, if
+/// any, is returned beside them.
 pub fn messages(path: &Path) -> (Vec<MessageRecord>, DecodeStats, Option<String>) {
     let mut reader = match CaptureReader::open(path) {
         Ok(r) => r,
         Err(e) => return (Vec::new(), DecodeStats::default(), Some(e.to_string())),
     };
     let mut sink = MessageCollector::default();
-    let (stats, err) = decode_capture(&mut reader, DecodeConfig::default(), &mut sink);
+    let config = DecodeConfig {
+        keep_duplicates: true,
+        ..DecodeConfig::default()
+    };
+    let (stats, err) = decode_capture(&mut reader, config, &mut sink);
     (sink.records, stats, err.map(|e| e.to_string()))
 }
 

@@ -292,15 +292,20 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 );
                 continue;
             }
-            // 3. The initiator tears down right after the responder authenticated itself.
-            let last_resp = auth
+            // 3. The initiator tears down right after the responder
+            // authenticated itself (not across a step back in the capture's
+            // time stamps, where "right after" is unknown).
+            let (last_resp, last_resp_frame) = auth
                 .responses()
-                .map(|m| m.ts_ns)
+                .map(|m| (m.ts_ns, m.frame))
                 .max()
-                .unwrap_or(resp.ts_ns);
+                .unwrap_or((resp.ts_ns, resp.frame));
             let teardown = sa.exchanges_of(exch::INFORMATIONAL).find_map(|x| {
                 x.first_request().filter(|r| {
-                    r.from_initiator && r.ts_ns >= last_resp && r.ts_ns - last_resp < 50_000_000
+                    r.from_initiator
+                        && r.ts_ns >= last_resp
+                        && r.ts_ns - last_resp < 50_000_000
+                        && !super::time_unknown_between(a, last_resp_frame, r.frame)
                 })
             });
             let resp_size: u32 = auth

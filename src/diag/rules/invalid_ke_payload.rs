@@ -45,6 +45,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             let chain = super::retries(a, sa);
             let retry = chain.first().copied();
             let retry_ok = chain.iter().any(|r| super::init_accepted(r));
+            // The last retry is still waiting for its answer when the capture ends.
+            let retry_cut = chain.last().and_then(|r| {
+                super::pending(r)
+                    .into_iter()
+                    .find(|p| p.exchange.exchange_type == super::exch::IKE_SA_INIT)
+                    .filter(|p| p.cut_by_capture_end(a))
+                    .map(|p| p.first().frame)
+            });
             let g = |x: Option<u16>| {
                 x.map(|g| format!("group {g}"))
                     .unwrap_or_else(|| "?".into())
@@ -65,6 +73,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 (
                     Severity::Info,
                     format!("; the retry with {} at frame {r} was accepted", g(wanted)),
+                )
+            } else if let Some(r) = retry_cut {
+                frames.push(r);
+                (
+                    Severity::Warning,
+                    format!("; the capture ends before the answer to the retry at frame {r}"),
                 )
             } else if retry.is_some() {
                 (
@@ -99,6 +113,8 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                     gj(wanted),
                     frames.last().copied().unwrap_or(0)
                 )
+            } else if let Some(r) = retry_cut {
+                format!("。フレーム {r} の再試行への応答が見える前にキャプチャが終わっています")
             } else if retry.is_some() {
                 "。再試行も拒否されました: イニシエータはグループで合意できません".to_string()
             } else if req.is_none() {

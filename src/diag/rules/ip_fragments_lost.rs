@@ -18,7 +18,9 @@ pub(crate) static RULE: Rule = Rule {
                   retransmitted without ever being answered, or ICMP 'fragment reassembly time \
                   exceeded' from the receiver quoting IKE. A loss the peers recovered from (a later copy got through and the SA came up) is a Warning with \
                   its delay and, where the sizes show it, the path MTU behind it; request fragments missing from \
-                  the capture while the answer is there are a capture gap (Info), not a loss on the path.",
+                  the capture while the answer is there are a capture gap (Info), not a loss on the path. Sets \
+                  the capture itself cut are left out: still open when the capture ended right after them \
+                  (capture-cut-short), or with fragments the snaplen cut (capture-truncated-packets).",
         why_it_fails: "A message missing one fragment is lost whole; retransmissions are fragmented \
                        the same way and are lost the same way, so the exchange never completes.",
         evidence: "The fragments that arrived, the missing ranges, the unanswered transmissions, \
@@ -32,7 +34,7 @@ pub(crate) static RULE: Rule = Rule {
     },
     summary_ja: "IKE メッセージの IP フラグメントが経路上で失われている",
     doc_ja: RuleDoc {
-        detects: "IKE を運ぶ IP フラグメントのセットが揃わなかった (欠けているバイト範囲、先頭フラグメントが届いたか)、フラグメント化された IKE メッセージが応答のないまま再送されている、または受信側から IKE を引用した ICMP「フラグメント再構成時間超過」が返った。 回復した損失 (後の再送が届き SA が確立した) はその遅れとともに警告として、応答があるのにキャプチャに欠けている要求のフラグメントはキャプチャの取りこぼし (情報) として報告します。",
+        detects: "IKE を運ぶ IP フラグメントのセットが揃わなかった (欠けているバイト範囲、先頭フラグメントが届いたか)、フラグメント化された IKE メッセージが応答のないまま再送されている、または受信側から IKE を引用した ICMP「フラグメント再構成時間超過」が返った。 回復した損失 (後の再送が届き SA が確立した) はその遅れとともに警告として、応答があるのにキャプチャに欠けている要求のフラグメントはキャプチャの取りこぼし (情報) として報告します。キャプチャ自体が切ったセットは除きます: 最後のフラグメントの直後にキャプチャが終わってまだ揃っていなかったもの (capture-cut-short)、スナップ長でフラグメントが切れたもの (capture-truncated-packets)。",
         why_it_fails: "フラグメントが 1 つでも欠けるとメッセージ全体が失われます。再送も同じようにフラグメント化されて同じように失われるため、交換が完了しません。",
         evidence: "届いたフラグメント、欠けている範囲、応答のない送信、ICMP の再構成エラー。",
         likely_causes: "2 番目以降のフラグメント (ポート番号を持たない) を破棄するファイアウォールや NAT、モバイル回線やテザリング、一部の DSL/PPPoE ルータやすべてのフラグメントを破棄するクラウドのロードバランサ。",
@@ -132,13 +134,12 @@ fn lost_first_fragment_len(f: &IncompleteFact) -> Option<u32> {
 
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     // Incomplete sets, one finding per lost message (its transmissions
-    // grouped), a Warning per recovered loss, an Info per capture gap.
+    // grouped), a Warning per recovered loss, an Info per capture gap; not
+    // those the capture itself cut (its end, its snaplen: capture-cut-short,
+    // capture-truncated-packets).
     let mut lost: Vec<(&IncompleteFact, Vec<&IncompleteFact>)> = Vec::new();
     for f in &a.incomplete_fragments {
-        let is_ike = f.ike.is_some()
-            || f.sa.is_some()
-            || matches!(f.udp_ports, Some((500 | 4500, _)) | Some((_, 500 | 4500)));
-        if !is_ike {
+        if !super::is_ike_fragment_set(f) || super::fragments_cut_by_capture(a, f) {
             continue;
         }
         match fate(a, f) {

@@ -239,7 +239,9 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             None => "このキャプチャ内の IPv4-in-IPv6".to_string(),
         };
         let init_blocked = pending(sa).into_iter().find(|p| {
-            p.exchange.exchange_type == exch::IKE_SA_INIT && p.first().transport == Transport::Udp
+            p.exchange.exchange_type == exch::IKE_SA_INIT
+                && p.first().transport == Transport::Udp
+                && !p.cut_by_capture_end(a)
         });
         let fix = vec![
             FixStep {

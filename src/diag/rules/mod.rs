@@ -5,9 +5,12 @@
 //! `CAP` the capture's own quality. Codes are never reused.
 
 mod authentication_failed;
+mod capture_cut_short;
+mod capture_duplicate_frames;
 mod capture_gap;
 mod capture_no_ike;
 mod capture_one_sided;
+mod capture_time_backwards;
 mod capture_truncated_packets;
 mod certificate_validity;
 mod child_sa_failed;
@@ -48,13 +51,19 @@ pub(crate) mod testkit;
 use std::net::IpAddr;
 
 use super::Rule;
-use crate::session::{Analysis, CaptureSide, Exchange, IcmpFact, IkeSa, MessageFact};
+use crate::defrag::IncompleteReason;
+use crate::session::{
+    Analysis, CaptureSide, Exchange, IcmpFact, IkeSa, IncompleteFact, MessageFact,
+};
 
 /// Every rule, in code order.
 pub static ALL: &[&Rule] = &[
     &capture_no_ike::RULE,
     &capture_one_sided::RULE,
     &capture_truncated_packets::RULE,
+    &capture_duplicate_frames::RULE,
+    &capture_time_backwards::RULE,
+    &capture_cut_short::RULE,
     &capture_gap::RULE,
     &esp_one_way::RULE,
     &ike_no_response::RULE,
@@ -152,6 +161,12 @@ impl Pending<'_> {
     pub fn fragmented(&self) -> bool {
         self.sends.iter().any(|m| m.ip_fragments > 1)
     }
+    /// Sent once and the capture ends right after it ([`near_capture_end`]):
+    /// its answer may simply not have been captured, so its silence says
+    /// nothing about the path.
+    pub fn cut_by_capture_end(&self, a: &Analysis) -> bool {
+        self.sends.len() == 1 && self.sends.iter().all(|m| near_capture_end(a, m.ts_ns))
+    }
     /// The position of the unanswered IKEv1 message in its exchange.
     fn v1_position(&self) -> usize {
         self.exchange
@@ -179,6 +194,67 @@ impl Pending<'_> {
             format!("{} message {}", self.exchange.name, self.v1_position())
         }
     }
+}
+
+/// How soon after a message or fragment the capture may end for what did
+/// not follow (an answer, a retransmission, the other fragments of the
+/// datagram) to say nothing: the capture may simply have stopped first.
+pub(crate) const END_GRACE_NS: i64 = 2_000_000_000;
+
+/// The capture ends less than [`END_GRACE_NS`] after `ts_ns`.
+pub(crate) fn near_capture_end(a: &Analysis, ts_ns: i64) -> bool {
+    a.stats
+        .last_ts_ns
+        .is_some_and(|end| end.saturating_sub(ts_ns) < END_GRACE_NS)
+}
+
+/// An incomplete IP fragment set that says nothing about the path: the
+/// capture ended while it was open, right after its last fragment, or the
+/// snaplen cut some of its fragments (seen, but not reassembled).
+pub(crate) fn fragments_cut_by_capture(a: &Analysis, f: &IncompleteFact) -> bool {
+    !f.snaplen_frames.is_empty() || ends_with_capture(a, f)
+}
+
+/// A frame stamped this much or more before the frame before it is a step
+/// back in time (`capture-time-backwards`); smaller steps only reorder
+/// packets captured at nearly the same time.
+pub(crate) const TIME_STEP_NS: i64 = 1_000_000;
+
+/// The time from frame `from` to frame `to` (later in the file) is
+/// unknown: the time stamps step back by [`TIME_STEP_NS`] or more in
+/// between, and the decoder's timeline took each such step as no time at
+/// all. Intervals across a step are no evidence of "right after".
+pub(crate) fn time_unknown_between(a: &Analysis, from: u64, to: u64) -> bool {
+    let q = &a.quality;
+    let kept_all = q.time_steps_total <= q.time_steps.len() as u64;
+    q.time_steps
+        .iter()
+        .any(|s| s.back_ns >= TIME_STEP_NS && s.frame > from && s.frame <= to)
+        || (!kept_all && q.time_steps.last().is_none_or(|s| s.frame < to))
+}
+
+/// How soon after the last fragment of an incomplete set the capture may
+/// end for the set to be cut by the end rather than by the path: a sender
+/// emits all fragments of a datagram at once, so they are captured within
+/// microseconds (a few milliseconds on a slow link) of each other. A set
+/// followed by 100 ms or more of capture had its chance.
+pub(crate) const FRAGMENT_TRAIN_NS: i64 = 100_000_000;
+
+/// The capture ended while the set was open, less than
+/// [`FRAGMENT_TRAIN_NS`] after its last fragment.
+pub(crate) fn ends_with_capture(a: &Analysis, f: &IncompleteFact) -> bool {
+    f.reason == IncompleteReason::EndOfCapture
+        && a.stats
+            .last_ts_ns
+            .is_some_and(|end| end.saturating_sub(f.last_ts_ns) < FRAGMENT_TRAIN_NS)
+}
+
+/// An incomplete set that carried IKE (or ESP-in-UDP) between IKE peers:
+/// its first fragment says IKE, it belongs to an SA, or its ports are 500/4500.
+pub(crate) fn is_ike_fragment_set(f: &IncompleteFact) -> bool {
+    f.ike.is_some()
+        || f.sa.is_some()
+        || matches!(f.udp_ports, Some((500 | 4500, _)) | Some((_, 500 | 4500)))
 }
 
 /// How many messages a complete IKEv1 exchange has.

@@ -118,7 +118,7 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
         let pend: Vec<_> = pending(sa)
             .into_iter()
-            .filter(|p| p.exchange.exchange_type == exch::IKE_AUTH)
+            .filter(|p| p.exchange.exchange_type == exch::IKE_AUTH && !p.cut_by_capture_end(a))
             .collect();
         let mut init_frames: Vec<u64> = init.messages.iter().map(|m| m.frame).collect();
         if let Some(p) = pend.first() {

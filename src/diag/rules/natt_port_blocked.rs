@@ -124,7 +124,11 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
         for p in pending(sa) {
             let first = p.first();
-            if first.transport != Transport::UdpNatt || p.fragmented() || p.max_len() > SMALL {
+            if first.transport != Transport::UdpNatt
+                || p.fragmented()
+                || p.max_len() > SMALL
+                || p.cut_by_capture_end(a)
+            {
                 continue;
             }
             let mut msg = format!(

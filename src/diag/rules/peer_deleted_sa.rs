@@ -70,7 +70,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
             && !req.decrypted
         {
             let capture_end = a.stats.last_ts_ns.unwrap_or(req.ts_ns);
-            if capture_end - req.ts_ns > 0 {
+            // The capture went on after it (or its time is unknown there).
+            if capture_end - req.ts_ns > 0
+                || super::time_unknown_between(a, req.frame, a.stats.frames)
+            {
                 e.emit(
                     Draft::new(
                         Severity::Info,
