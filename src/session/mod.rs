@@ -1388,24 +1388,11 @@ fn implied_answers(sa: &mut IkeSa) {
         let Some(first) = e.first_request() else {
             continue;
         };
-        let side = e.requester_is_initiator;
-        let id = e.message_id;
-        let proof = sa
-            .exchanges
-            .iter()
-            .filter(|x| {
-                if e.exchange_type == 34 {
-                    // Only the IKE_SA_INIT response carries the responder's
-                    // SPI that every later exchange of the SA uses.
-                    x.exchange_type != 34
-                } else {
-                    !windowed && x.requester_is_initiator == side && x.message_id > id
-                }
-            })
-            .flat_map(|x| x.messages.iter())
-            .filter(|m| m.from_initiator == side && !m.is_response && m.frame > first.frame)
-            .map(|m| m.frame)
-            .min();
+        let proof = if windowed && e.exchange_type != 34 {
+            None
+        } else {
+            next_request_after(sa, e, first.frame)
+        };
         if let Some(f) = proof {
             marks.push((k, f));
         }
@@ -1415,6 +1402,27 @@ fn implied_answers(sa: &mut IkeSa) {
             e.implied_answer = Some(f);
         }
     }
+}
+
+/// The first request the requester of `e` sent after `frame` that it
+/// could only send once it had `e`'s answer: after IKE_SA_INIT, any other
+/// exchange (it carries the responder's SPI); otherwise its next message
+/// ID (with a window of one, RFC 7296 section 2.3).
+fn next_request_after(sa: &IkeSa, e: &Exchange, frame: u64) -> Option<u64> {
+    let side = e.requester_is_initiator;
+    sa.exchanges
+        .iter()
+        .filter(|x| {
+            if e.exchange_type == 34 {
+                x.exchange_type != 34
+            } else {
+                x.requester_is_initiator == side && x.message_id > e.message_id
+            }
+        })
+        .flat_map(|x| x.requests())
+        .filter(|m| m.from_initiator == side && m.frame > frame)
+        .map(|m| m.frame)
+        .min()
 }
 
 /// IKEv2: for each answered exchange, the requests sent again after the
@@ -1436,21 +1444,7 @@ fn answer_receipts(sa: &mut IkeSa, esp: &[EspFlow]) {
             .map(|m| m.frame)
             .collect();
         let side = e.requester_is_initiator;
-        let id = e.message_id;
-        let next_request = sa
-            .exchanges
-            .iter()
-            .filter(|x| {
-                if e.exchange_type == 34 {
-                    x.exchange_type != 34
-                } else {
-                    x.requester_is_initiator == side && x.message_id > id
-                }
-            })
-            .flat_map(|x| x.requests())
-            .filter(|m| m.from_initiator == side && m.frame > resp.frame)
-            .map(|m| m.frame)
-            .min();
+        let next_request = next_request_after(sa, e, resp.frame);
         let (from, to) = if side { (ia, ra) } else { (ra, ia) };
         let esp_proof = if matches!(e.exchange_type, 35 | 36) {
             esp.iter()

@@ -345,9 +345,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn unfragmented_answers_lost_are_an_error_here() {
-        let mut sa = sa_v2(Side::Responder);
+    /// IKE_AUTH asked four times, answered each time (unfragmented).
+    fn answered_four_times(side: Side) -> crate::session::Analysis {
+        let mut sa = sa_v2(side);
         push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
         push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
         for (i, t) in [0.01, 0.5, 1.3, 2.5].iter().enumerate() {
@@ -356,6 +356,12 @@ mod tests {
             push(&mut sa, 35, 1, Dir::Response, f + 1, t + 0.001, 400);
         }
         let a = analysis(vec![sa]);
+        a
+    }
+
+    #[test]
+    fn unfragmented_answers_lost_are_an_error_here() {
+        let a = answered_four_times(Side::Responder);
         let f = run("ike-no-response", &a);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Error);
@@ -370,15 +376,7 @@ mod tests {
 
     #[test]
     fn lost_answers_seen_in_between_are_only_possible() {
-        let mut sa = sa_v2(Side::Middle);
-        push(&mut sa, 34, 0, Dir::Request, 1, 0.0, 456);
-        push(&mut sa, 34, 0, Dir::Response, 2, 0.003, 509);
-        for (i, t) in [0.01, 0.5, 1.3, 2.5].iter().enumerate() {
-            let f = 3 + 2 * i as u64;
-            push(&mut sa, 35, 1, Dir::Request, f, *t, 368);
-            push(&mut sa, 35, 1, Dir::Response, f + 1, t + 0.001, 400);
-        }
-        let a = analysis(vec![sa]);
+        let a = answered_four_times(Side::Middle);
         let f = run("ike-no-response", &a);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].confidence, crate::diag::Confidence::Possible);
