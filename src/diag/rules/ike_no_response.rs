@@ -355,8 +355,7 @@ mod tests {
             push(&mut sa, 35, 1, Dir::Request, f, *t, 368);
             push(&mut sa, 35, 1, Dir::Response, f + 1, t + 0.001, 400);
         }
-        let a = analysis(vec![sa]);
-        a
+        analysis(vec![sa])
     }
 
     #[test]
