@@ -78,11 +78,16 @@ enum Fate<'a> {
     Lost,
 }
 
-fn fate<'a>(a: &'a Analysis, f: &IncompleteFact) -> Fate<'a> {
+fn fate<'a>(
+    a: &'a Analysis,
+    f: &IncompleteFact,
+    by_sa: &mut std::collections::HashMap<usize, Vec<&'a MessageFact>>,
+) -> Fate<'a> {
     let Some(sa) = f.sa.and_then(|s| a.sas.get(s)) else {
         return Fate::Lost;
     };
-    let msgs = sa.messages();
+    // Each SA's messages in capture order, sorted once for all its sets.
+    let msgs: &Vec<&MessageFact> = by_sa.entry(sa.index).or_insert_with(|| sa.messages());
     // The first message the receiver sent back after the set.
     let answer = msgs
         .iter()
@@ -138,11 +143,12 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
     // those the capture itself cut (its end, its snaplen: capture-cut-short,
     // capture-truncated-packets).
     let mut lost: Vec<(&IncompleteFact, Vec<&IncompleteFact>)> = Vec::new();
+    let mut by_sa = std::collections::HashMap::new();
     for f in &a.incomplete_fragments {
         if !super::is_ike_fragment_set(f) || super::fragments_cut_by_capture(a, f) {
             continue;
         }
-        match fate(a, f) {
+        match fate(a, f, &mut by_sa) {
             Fate::Lost => {
                 let key = |g: &IncompleteFact| {
                     (

@@ -403,9 +403,12 @@ pub(crate) fn lost_answers(sa: &IkeSa) -> Vec<LostAnswer<'_>> {
         let Some(first_resp) = responses.first() else {
             continue;
         };
+        let answer_ts = e.first_response().map_or(first_resp.ts_ns, |m| m.ts_ns);
+        // The transmissions `requests_after_answer` lists (first RFC 7383
+        // fragments sent after the first response).
         let repeats: Vec<&MessageFact> = e
             .requests()
-            .filter(|m| e.requests_after_answer.contains(&m.frame))
+            .filter(|m| m.ts_ns > answer_ts && m.ike_fragment.is_none_or(|(n, _)| n == 1))
             .collect();
         let late = match repeats.as_slice() {
             [] => false,
