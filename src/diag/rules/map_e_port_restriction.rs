@@ -300,3 +300,50 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::map_e_port_set;
+    use crate::diag::rules::testkit::*;
+
+    #[test]
+    fn v6plus_port_sets() {
+        // lab-both map_e: PSID 60, ports 5056-5071 (psid_offset 4).
+        let (psid, ranges) = map_e_port_set(5061).unwrap();
+        assert_eq!(psid, 60);
+        assert_eq!(ranges.len(), 15);
+        assert_eq!(ranges[0], (5056, 5071));
+        assert_eq!(ranges[14], (62400, 62415));
+        assert!(ranges.iter().all(|(lo, hi)| hi - lo == 15));
+        assert!(map_e_port_set(500).is_none());
+        assert!(map_e_port_set(4095).is_none());
+    }
+
+    /// IKE_SA_INIT from port 5061 to 500, sent three times, never answered.
+    fn from_high_port(side: Side) -> crate::session::Analysis {
+        let mut sa = sa_v2(side);
+        sa.initiator.port = 5061;
+        for (f, t) in [(1, 0.0), (2, 0.4), (3, 1.0)] {
+            push(&mut sa, 34, 0, Dir::Request, f, t, 464);
+        }
+        for x in &mut sa.exchanges {
+            for m in &mut x.messages {
+                m.src.port = 5061;
+            }
+        }
+        analysis(vec![sa])
+    }
+
+    #[test]
+    fn rewritten_port_seen_past_the_nat() {
+        let f = run("map-e-port-restriction", &from_high_port(Side::Responder));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("PSID 60"), "{}", f[0].message);
+        assert!(!f[0].vantage.reading.is_empty());
+    }
+
+    #[test]
+    fn own_high_port_at_the_client_is_no_rewrite() {
+        assert!(run("map-e-port-restriction", &from_high_port(Side::Initiator)).is_empty());
+    }
+}
