@@ -140,11 +140,6 @@ pub struct Exchange {
     /// is missing from the capture, not from the path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implied_answer: Option<u64>,
-    /// Request transmissions (first RFC 7383 fragments only) that came
-    /// after the first response was in the capture: the requester had not
-    /// got (or not accepted) an answer yet. Frames, in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub requests_after_answer: Vec<u64>,
     /// The first message that proves the requester got a response: its
     /// next request (a higher message ID; after IKE_SA_INIT any other
     /// exchange), or, after IKE_AUTH / CREATE_CHILD_SA, ESP it sent to the
@@ -191,6 +186,14 @@ impl Exchange {
             .filter(|m| m.ike_fragment.is_none_or(|(n, _)| n == 1))
             .map(|m| m.ts_ns)
             .collect()
+    }
+    /// Request transmissions (first RFC 7383 fragments only) after the
+    /// first response was in the capture: the requester had not got (or
+    /// not accepted) an answer yet.
+    pub fn requests_after_answer(&self) -> impl Iterator<Item = &MessageFact> {
+        let answered_at = self.first_response().map_or(i64::MAX, |r| r.ts_ns);
+        self.requests()
+            .filter(move |m| m.ts_ns > answered_at && m.ike_fragment.is_none_or(|(n, _)| n == 1))
     }
     /// Round-trip time: first response minus the last request sent before it.
     pub fn rtt_ns(&self) -> Option<i64> {
@@ -1071,7 +1074,6 @@ impl SessionBuilder {
                     },
                     messages: Vec::new(),
                     implied_answer: None,
-                    requests_after_answer: Vec::new(),
                     answer_received: None,
                 });
                 sa.exchanges.len() - 1
@@ -1347,8 +1349,9 @@ impl SessionBuilder {
         retx.sort_by_key(|r| r.frames.first().copied());
         self.a.tcp_retransmissions = retx;
         let mut nat_search = nat::Searcher::default();
+        let esp = esp_starts(&self.a.esp_flows);
         for sa in &mut self.a.sas {
-            derive_sa_facts(sa, &self.a.esp_flows);
+            derive_sa_facts(sa, &esp);
             nat::conclude(sa, &mut nat_search);
             sa.peers = reveal::peers(sa);
             sa.child_sas = reveal::children(sa);
@@ -1362,10 +1365,25 @@ impl SessionBuilder {
 /// The facts of an SA that need all of its messages (and the ESP flows):
 /// the capture side, implied answers and answer receipts. Run once when
 /// the capture ends (and by the rule tests on hand-built SAs).
-pub(crate) fn derive_sa_facts(sa: &mut IkeSa, esp: &[EspFlow]) {
+pub(crate) fn derive_sa_facts(sa: &mut IkeSa, esp: &EspStarts) {
     sa.capture_side = capture_side(sa);
     implied_answers(sa);
     answer_receipts(sa, esp);
+}
+
+/// When and where each ESP flow started, by (source, destination): built
+/// once per capture so each exchange looks up its own peer pair.
+pub(crate) type EspStarts = HashMap<(IpAddr, IpAddr), Vec<(i64, u64)>>;
+
+/// The [`EspStarts`] of these flows.
+pub(crate) fn esp_starts(flows: &[EspFlow]) -> EspStarts {
+    let mut m: EspStarts = HashMap::new();
+    for f in flows {
+        m.entry((f.src, f.dst))
+            .or_default()
+            .push((f.first_ts_ns, f.first_frame));
+    }
+    m
 }
 
 /// IKEv2: marks unanswered requests whose answer a later message of the
@@ -1425,10 +1443,9 @@ fn next_request_after(sa: &IkeSa, e: &Exchange, frame: u64) -> Option<u64> {
         .min()
 }
 
-/// IKEv2: for each answered exchange, the requests sent again after the
-/// first response and the message proving the requester got an answer
-/// ([`Exchange::requests_after_answer`], [`Exchange::answer_received`]).
-fn answer_receipts(sa: &mut IkeSa, esp: &[EspFlow]) {
+/// IKEv2: for each answered exchange, the message proving the requester
+/// got an answer ([`Exchange::answer_received`]).
+fn answer_receipts(sa: &mut IkeSa, esp: &EspStarts) {
     if sa.version != 2 {
         return;
     }
@@ -1438,18 +1455,15 @@ fn answer_receipts(sa: &mut IkeSa, esp: &[EspFlow]) {
         let Some(resp) = e.first_response() else {
             continue;
         };
-        let after: Vec<u64> = e
-            .requests()
-            .filter(|m| m.ts_ns > resp.ts_ns && m.ike_fragment.is_none_or(|(n, _)| n == 1))
-            .map(|m| m.frame)
-            .collect();
         let side = e.requester_is_initiator;
         let next_request = next_request_after(sa, e, resp.frame);
         let (from, to) = if side { (ia, ra) } else { (ra, ia) };
         let esp_proof = if matches!(e.exchange_type, 35 | 36) {
-            esp.iter()
-                .filter(|f| f.src == from && f.dst == to && f.first_ts_ns > resp.ts_ns)
-                .map(|f| f.first_frame)
+            esp.get(&(from, to))
+                .into_iter()
+                .flatten()
+                .filter(|(ts, _)| *ts > resp.ts_ns)
+                .map(|(_, frame)| *frame)
                 .min()
         } else {
             None
@@ -1458,11 +1472,10 @@ fn answer_receipts(sa: &mut IkeSa, esp: &[EspFlow]) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        marks.push((k, after, proof));
+        marks.push((k, proof));
     }
-    for (k, after, proof) in marks {
+    for (k, proof) in marks {
         if let Some(e) = sa.exchanges.get_mut(k) {
-            e.requests_after_answer = after;
             e.answer_received = proof;
         }
     }

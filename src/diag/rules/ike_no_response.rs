@@ -39,15 +39,19 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
-/// Did `addr` send IKE on any SA more than 10 s (longer than any first
-/// retransmission timer) after `ts`?
-fn requester_carried_on(a: &Analysis, addr: std::net::IpAddr, ts: i64) -> bool {
-    a.sas.iter().any(|s| {
-        s.last_ts_ns > ts + 10_000_000_000
-            && s.messages()
-                .iter()
-                .any(|m| m.src.addr == addr && m.ts_ns > ts + 10_000_000_000)
-    })
+/// The last time each address sent IKE, on any SA: built once per run.
+fn last_sent(a: &Analysis) -> std::collections::HashMap<std::net::IpAddr, i64> {
+    let mut m = std::collections::HashMap::new();
+    for msg in a
+        .sas
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .flat_map(|x| &x.messages)
+    {
+        let t = m.entry(msg.src.addr).or_insert(msg.ts_ns);
+        *t = (*t).max(msg.ts_ns);
+    }
+    m
 }
 
 /// Where the capture sits relative to an exchange.
@@ -64,6 +68,8 @@ enum At {
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
     lost(a, e);
     let capture_end = a.stats.last_ts_ns.unwrap_or(0);
+    // Built on first need (most captures have no single unanswered copy).
+    let mut last_sent: Option<std::collections::HashMap<std::net::IpAddr, i64>> = None;
     for sa in &a.sas {
         for p in pending(sa) {
             let ex = p.exchange;
@@ -169,7 +175,14 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
                 ja.push_str(" (キャプチャがその直後に終わっているため、応答がキャプチャされなかっただけかもしれません)");
                 msg.push_str(" (the capture ends right after it, so the answer may simply not have been captured)");
                 Severity::Warning
-            } else if n == 0 && requester_carried_on(a, first.src.addr, last) {
+            } else if n == 0
+                // Sent IKE again more than 10 s later (longer than any
+                // first retransmission timer).
+                && last_sent
+                    .get_or_insert_with(|| self::last_sent(a))
+                    .get(&first.src.addr)
+                    .is_some_and(|&t| t > last + 10_000_000_000)
+            {
                 // RFC 7296 section 2.1: a requester retransmits until it
                 // gets an answer or gives up. One copy, and the requester
                 // busy with other IKE long after: the answer was missed by

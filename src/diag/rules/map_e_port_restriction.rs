@@ -1,10 +1,13 @@
 //! NET009 `map-e-port-restriction`: IPv4-in-IPv6 (MAP-E / DS-Lite) access
 //! and UDP 500 silent: the shared IPv4 address cannot carry port 500.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+
 use super::{exch, is_shared_address, pending};
 use crate::decode::Transport;
 use crate::diag::{Confidence, Draft, Emitter, FixStep, Rule, RuleDoc, Severity};
-use crate::session::{Analysis, CaptureSide};
+use crate::session::{Analysis, CaptureSide, Endpoint};
 
 pub(crate) static RULE: Rule = Rule {
     code: "NET009",
@@ -63,11 +66,44 @@ fn ranges_text(r: &[(u16, u16)]) -> String {
     v.join(", ")
 }
 
+/// Per capture: which SAs had an exchange with message ID 0 answered, by
+/// (initiator endpoint, responder address), and the source ports each
+/// initiator address used (one SA per port, in SA order).
+struct PortIndex {
+    answered: HashMap<(Endpoint, IpAddr), Vec<usize>>,
+    ports: HashMap<IpAddr, Vec<u16>>,
+}
+
+impl PortIndex {
+    fn of(a: &Analysis) -> Self {
+        let mut answered: HashMap<(Endpoint, IpAddr), Vec<usize>> = HashMap::new();
+        let mut ports: HashMap<IpAddr, Vec<u16>> = HashMap::new();
+        for s in &a.sas {
+            if s.exchanges
+                .iter()
+                .any(|x| x.message_id == 0 && x.is_answered())
+            {
+                answered
+                    .entry((s.initiator, s.responder.addr))
+                    .or_default()
+                    .push(s.index);
+            }
+            ports
+                .entry(s.initiator.addr)
+                .or_default()
+                .push(s.initiator.port);
+        }
+        PortIndex { answered, ports }
+    }
+}
+
 /// IKE_SA_INIT (IKEv1 Main/Aggressive Mode 1) to UDP 500 that reached the
 /// capture point from a source port other than 500 and 4500, after being
 /// routed, and was never answered: a NAT rewrote the port and the server
 /// (or its ACL) admits IKE only from port 500.
 fn rewritten_port(a: &Analysis, e: &mut Emitter<'_>) {
+    // Built on first need: most captures have no such request.
+    let mut index: Option<PortIndex> = None;
     for sa in &a.sas {
         let Some(p) = pending(sa).into_iter().find(|p| {
             matches!(
@@ -92,23 +128,21 @@ fn rewritten_port(a: &Analysis, e: &mut Emitter<'_>) {
         {
             continue;
         }
-        let answered_elsewhere = a.sas.iter().any(|s| {
-            s.index != sa.index
-                && s.initiator == sa.initiator
-                && s.responder.addr == sa.responder.addr
-                && s.exchanges
-                    .iter()
-                    .any(|x| x.message_id == 0 && x.is_answered())
-        });
+        let idx = index.get_or_insert_with(|| PortIndex::of(a));
+        let answered_elsewhere = idx
+            .answered
+            .get(&(sa.initiator, sa.responder.addr))
+            .is_some_and(|v| v.iter().any(|&i| i != sa.index));
         if answered_elsewhere {
             continue;
         }
-        let others: Vec<u16> = a
-            .sas
-            .iter()
-            .filter(|s| s.initiator.addr == sa.initiator.addr && s.initiator.port != port)
-            .map(|s| s.initiator.port)
-            .filter(|&q| q != 500 && q != 4500)
+        let others: Vec<u16> = idx
+            .ports
+            .get(&sa.initiator.addr)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&q| q != port && q != 500 && q != 4500)
             .collect();
         let (psid_en, psid_ja) = match map_e_port_set(port) {
             Some((psid, ranges)) => {

@@ -393,7 +393,8 @@ pub(crate) fn lost_answers(sa: &IkeSa) -> Vec<LostAnswer<'_>> {
     let allowance = CROSSING_NS.max(init_rtt.saturating_mul(4));
     let mut out = Vec::new();
     for e in &sa.exchanges {
-        if e.requests_after_answer.is_empty() {
+        let repeats: Vec<&MessageFact> = e.requests_after_answer().collect();
+        if repeats.is_empty() {
             continue;
         }
         let responses: Vec<&MessageFact> = e
@@ -403,13 +404,6 @@ pub(crate) fn lost_answers(sa: &IkeSa) -> Vec<LostAnswer<'_>> {
         let Some(first_resp) = responses.first() else {
             continue;
         };
-        let answer_ts = e.first_response().map_or(first_resp.ts_ns, |m| m.ts_ns);
-        // The transmissions `requests_after_answer` lists (first RFC 7383
-        // fragments sent after the first response).
-        let repeats: Vec<&MessageFact> = e
-            .requests()
-            .filter(|m| m.ts_ns > answer_ts && m.ike_fragment.is_none_or(|(n, _)| n == 1))
-            .collect();
         let late = match repeats.as_slice() {
             [] => false,
             [one] => one.ts_ns - first_resp.ts_ns > allowance,

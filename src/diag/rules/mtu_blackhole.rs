@@ -48,7 +48,27 @@ fn certreq(e: &Exchange) -> bool {
     e.messages.iter().any(|m| m.has_payload("CERTREQ"))
 }
 
+/// The incomplete fragment sets that hold an IKE_AUTH request's first
+/// fragment, by SA: built once, on first need.
+fn first_fragments_of_auth_requests(
+    a: &Analysis,
+) -> std::collections::HashMap<usize, Vec<&crate::session::IncompleteFact>> {
+    let mut m: std::collections::HashMap<usize, Vec<_>> = std::collections::HashMap::new();
+    for f in &a.incomplete_fragments {
+        if let Some(sa) = f.sa
+            && f.has_first
+            && f.ike
+                .as_ref()
+                .is_some_and(|i| i.exchange_type == exch::IKE_AUTH && !i.is_response)
+        {
+            m.entry(sa).or_default().push(f);
+        }
+    }
+    m
+}
+
 fn check(a: &Analysis, e: &mut Emitter<'_>) {
+    let mut auth_first_fragments = None;
     for sa in &a.sas {
         if sa.version != 2 {
             continue;
@@ -206,17 +226,10 @@ fn check(a: &Analysis, e: &mut Emitter<'_>) {
         {
             // At the responder, a lost IKE_AUTH request leaves no trace at
             // all, or only its first fragments (the rest dropped on the way).
-            let partial: Vec<&crate::session::IncompleteFact> = a
-                .incomplete_fragments
-                .iter()
-                .filter(|f| {
-                    f.sa == Some(sa.index)
-                        && f.has_first
-                        && f.ike
-                            .as_ref()
-                            .is_some_and(|i| i.exchange_type == exch::IKE_AUTH && !i.is_response)
-                })
-                .collect();
+            let partial: &[&crate::session::IncompleteFact] = auth_first_fragments
+                .get_or_insert_with(|| first_fragments_of_auth_requests(a))
+                .get(&sa.index)
+                .map_or(&[], Vec::as_slice);
             let (msg, ja, confidence) = if let Some(f) = partial.first() {
                 let frames: Vec<u64> = partial
                     .iter()

@@ -8,6 +8,7 @@ use crate::decode::Transport;
 use crate::diag::{Finding, RuleSelection, run_rules};
 use crate::session::{
     Analysis, CaptureSide, Endpoint, Exchange, IkeSa, MessageFact, NatFacts, derive_sa_facts,
+    esp_starts,
 };
 
 /// Where the capture was taken.
@@ -137,7 +138,6 @@ pub(crate) fn push_full(
                 requester_is_initiator,
                 messages: Vec::new(),
                 implied_answer: None,
-                requests_after_answer: Vec::new(),
                 answer_received: None,
             });
             sa.exchanges.len() - 1
@@ -193,7 +193,7 @@ pub(crate) fn analysis(mut sas: Vec<IkeSa>) -> Analysis {
     for (i, sa) in sas.iter_mut().enumerate() {
         sa.index = i;
         let side = sa.capture_side;
-        derive_sa_facts(sa, &a.esp_flows);
+        derive_sa_facts(sa, &esp_starts(&a.esp_flows));
         // Keep the side the test chose when TTLs cannot tell.
         if sa.capture_side == CaptureSide::Unknown {
             sa.capture_side = side;
